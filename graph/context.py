@@ -28,9 +28,7 @@ class Context:
     llm_max_retries: int = field(default=2, metadata={"description": "Retries of one LLM call."})
     risk_target: float = field(
         default=0.05,
-        metadata={
-            "description": "Target false-confidence rate of auto-routing; selects the calibrated threshold."
-        },
+        metadata={"description": "Target false-confidence rate of auto-routing; selects the calibrated threshold."},
     )
     confidence_threshold: float | None = field(
         default=None,
@@ -71,7 +69,7 @@ def _coerce(raw: str, default: object) -> object:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if isinstance(default, int):
         return int(raw)
-    if isinstance(default, float) or default is None and _is_number(raw):
+    if isinstance(default, float) or (default is None and _is_number(raw)):
         return float(raw)
     return raw
 

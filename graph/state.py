@@ -47,7 +47,7 @@ class Screening(TypedDict, total=False):
 
     language: str  # ISO 639-1 code detected (or given and confirmed), "unknown" when undecidable
     language_confidence: float
-    supported_language: bool  # en, de, es, fr, pt
+    supported_language: bool  # en, de, es, fr, pt, or too little text to tell
     injection: list[Finding]  # prompt-injection patterns
     secrets: list[Finding]  # passwords, card numbers, tokens, keys
     pii: list[Finding]  # e-mail addresses, phone numbers
@@ -86,7 +86,8 @@ class SpecialistResult(TypedDict, total=False):
 class Escalation(TypedDict, total=False):
     """Why a person must look, what the requester is told, and what the reviewer decided."""
 
-    reasons: list[str]
+    codes: list[str]  # machine-readable reason codes: empty, injection, out_of_scope, low_confidence, ...
+    reasons: list[str]  # the same, said for a person
     acknowledgement: str  # customer-visible: "received; needs human review because ..."
     internal_note: str  # for the reviewer: routing, evidence, draft note
     decision: dict[str, Any] | None  # the reviewer's resume value
@@ -127,6 +128,23 @@ class StepTiming(TypedDict, total=False):
     tokens_out: int
 
 
+class SpecialistInput(TypedDict, total=False):
+    """What a specialist subgraph reads from the parent. It excludes `messages` and `timings` on purpose:
+    a subgraph that took them in would hand the parent's whole conversation back, duplicated."""
+
+    ticket: TicketDict
+    screening: Screening
+    routing: RoutingDecision
+
+
+class SpecialistOutput(TypedDict, total=False):
+    """What a specialist subgraph gives back: its result and only its own turns of the conversation."""
+
+    specialist: SpecialistResult
+    messages: Annotated[list[Message], operator.add]
+    timings: Annotated[list[StepTiming], operator.add]
+
+
 class HelpdeskInput(TypedDict):
     """What callers send: `{"ticket": {...}}`."""
 
@@ -139,11 +157,13 @@ class HelpdeskState(TypedDict, total=False):
     ticket: dict[str, Any]  # raw input, replaced by the validated `TicketDict` at intake
     error: str | None  # set when the input was not a ticket: the run ends at `finalize`
     screening: Screening
-    routing: RoutingDecision
+    routing: RoutingDecision  # the decision in force (after any re-route or reviewer reassignment)
+    initial_routing: RoutingDecision  # Lola's first decision, for measuring the router alone
     route_history: list[str]  # categories already tried, so a hand-back returns to Lola at most once
     specialist: SpecialistResult
     escalation: Escalation
     escalated: bool
+    planned_writes: list[dict[str, Any]]  # what plan_writeback decided (tools.itsm.PlannedWrite fields)
     writeback: Writeback
     messages: Annotated[list[Message], operator.add]
     timings: Annotated[list[StepTiming], operator.add]

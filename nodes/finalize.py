@@ -1,0 +1,84 @@
+"""Finalize: every run ends here with one terminal record, whatever happened before."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.state import CATEGORY_AGENT, HelpdeskState
+from nodes.timing import timed
+
+
+@timed("finalize")
+def finalize(state: HelpdeskState) -> dict[str, Any]:
+    """Build the `helpdesk triage` record (the contract other tools read) from the final state."""
+    result = triage_record(state)
+    return {
+        "result": result,
+        "messages": [{"agent": "system", "node": "finalize", "content": _summary(result)}],
+    }
+
+
+def triage_record(state: HelpdeskState) -> dict[str, Any]:
+    """The terminal record: id, category, route, agent, confidence, escalated, reasons, resolution, writeback."""
+    ticket = state.get("ticket") or {}
+    if state.get("error"):
+        raw_id = ticket.get("id") if isinstance(ticket, dict) else None
+        return {
+            "id": str(raw_id) if isinstance(raw_id, str | int) else None,
+            "error": state["error"],
+            "category": "out_of_scope",
+            "route": "human",
+            "agent": "human",
+            "confidence": 0.0,
+            "escalated": True,
+            "reasons": [state["error"]],
+            "resolution": None,
+            "writeback": None,
+        }
+    routing = state.get("routing") or {}
+    specialist = state.get("specialist") or {}
+    escalation = state.get("escalation") or {}
+    writeback = state.get("writeback") or {}
+    category = routing.get("category", "out_of_scope")
+    escalated = bool(state.get("escalated"))
+    decision = (escalation.get("decision") or {}).get("decision")
+    resolution = specialist.get("resolution") if specialist.get("outcome") == "resolve" else None
+    if escalated and decision not in {"approve", "edit"}:
+        resolution = None
+    elif decision == "edit":
+        resolution = escalation["decision"].get("note")
+    reasons = (
+        escalation.get("reasons", []) if escalated else [r for r in (routing.get("reason"), specialist.get("why")) if r]
+    )
+    flagged = [a for a in writeback.get("actions", []) if a.get("status") == "flagged"]
+    return {
+        "id": ticket.get("id"),
+        "source": ticket.get("source"),
+        "category": category,
+        "route": "human" if escalated else category,
+        "agent": "human" if escalated else CATEGORY_AGENT.get(category, "human"),
+        "confidence": routing.get("confidence", 0.0),
+        "escalated": escalated,
+        "reasons": reasons,
+        "resolution": resolution,
+        "writeback": {k: writeback.get(k) for k in ("system", "field", "body", "status")}
+        | {k: writeback[k] for k in ("attempts", "marker", "marker_count", "error", "actions") if k in writeback},
+        "language": (state.get("screening") or {}).get("language"),
+        "outcome": specialist.get("outcome"),
+        "article_id": specialist.get("article_id"),
+        "escalation_codes": escalation.get("codes", []) if escalated else [],
+        "review_decision": decision,
+        "needs_review": escalated or bool(flagged),
+        "router": {
+            k: (state.get("initial_routing") or routing).get(k) for k in ("category", "confidence", "threshold")
+        },
+        "model": routing.get("model"),
+        "llm_calls": routing.get("llm_calls", 0),
+    }
+
+
+def _summary(result: dict[str, Any]) -> str:
+    if result.get("error"):
+        return f"ended with error: {result['error']}"
+    wb = result.get("writeback") or {}
+    return f"route {result['route']} ({result['agent']}), write-back {wb.get('field')}: {wb.get('status')}"

@@ -1,0 +1,100 @@
+"""The uncertainty node's reasons and the routing functions around it, on hand-built states."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from graph.context import Context
+from nodes.coordinator import route_from_coordinator
+from nodes.uncertainty import escalation_reasons, route_from_uncertainty
+
+CTX = Context(specialist_min_confidence=0.35)
+
+
+def state(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "ticket": {"id": "T1", "source": "jira"},
+        "screening": {"language": "en", "supported_language": True, "injection": [], "warnings": []},
+        "routing": {"category": "network", "confidence": 0.9, "threshold": 0.6, "reason": "vpn"},
+        "route_history": ["network"],
+        "specialist": {"agent": "Jon", "outcome": "resolve", "confidence": 0.8, "handed_back": False},
+    }
+    base.update(overrides)
+    return base
+
+
+def codes(s: dict[str, Any]) -> list[str]:
+    return [code for code, _ in escalation_reasons(s, CTX)]
+
+
+def test_confident_resolution_has_no_reason_and_writes_back() -> None:
+    s = state()
+    assert codes(s) == []
+    assert route_from_uncertainty({**s, "escalated": False}) == "plan_writeback"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"routing": {"category": "out_of_scope", "confidence": 0.99, "threshold": 0.6}}, "out_of_scope"),
+        ({"routing": {"category": "network", "confidence": 0.4, "threshold": 0.6}}, "low_confidence"),
+        (
+            {"specialist": {"agent": "Jon", "outcome": "ask", "needs_info": ["OS"], "confidence": 0.7}},
+            "missing_info",
+        ),
+        ({"specialist": {"agent": "Jon", "outcome": "resolve", "confidence": 0.1}}, "weak_match"),
+        (
+            {"screening": {"supported_language": False, "language": "it", "injection": [], "warnings": []}},
+            "unsupported_language",
+        ),
+        (
+            {
+                "screening": {
+                    "supported_language": True,
+                    "injection": [{"kind": "role_hijack", "start": 0, "end": 3}],
+                    "warnings": [],
+                }
+            },
+            "injection",
+        ),
+        (
+            {
+                "screening": {
+                    "supported_language": True,
+                    "injection": [],
+                    "warnings": ["empty ticket: no words"],
+                }
+            },
+            "empty",
+        ),
+    ],
+)
+def test_each_signal_is_a_reason(overrides: dict[str, Any], expected: str) -> None:
+    assert expected in codes(state(**overrides))
+
+
+def test_stale_specialist_result_does_not_count_for_a_new_route() -> None:
+    s = state(routing={"category": "hardware", "confidence": 0.9, "threshold": 0.6})
+    assert codes(s) == []
+
+
+def test_hand_back_returns_to_lola_when_nothing_else_is_wrong() -> None:
+    s = state(specialist={"agent": "Jon", "outcome": "hand_back", "handed_back": True, "confidence": 0.1})
+    assert route_from_uncertainty({**s, "escalated": False}) == "coordinator"
+    assert route_from_uncertainty({**s, "escalated": True}) == "human_escalation"
+
+
+@pytest.mark.parametrize(
+    ("routing", "expected"),
+    [
+        ({"category": "network", "confidence": 0.9, "threshold": 0.6}, "jon"),
+        ({"category": "software_cloud", "confidence": 0.9, "threshold": 0.6}, "june"),
+        ({"category": "hardware", "confidence": 0.61, "threshold": 0.6}, "maya"),
+        ({"category": "hardware", "confidence": 0.59, "threshold": 0.6}, "uncertainty"),
+        ({"category": "out_of_scope", "confidence": 0.99, "threshold": 0.6}, "uncertainty"),
+    ],
+)
+def test_coordinator_edges(routing: dict[str, Any], expected: str) -> None:
+    assert route_from_coordinator({"routing": routing}) == expected
