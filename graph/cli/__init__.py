@@ -21,6 +21,12 @@ app = typer.Typer(
 COMMAND_MODULES: tuple[str, ...] = (
     "graph.cli.triage",
     "graph.cli.score",
+    "graph.cli.train",
+    "graph.cli.eval",
+    "graph.cli.diagram",
+    "graph.cli.serve",
+    "graph.cli.observe",
+    "graph.cli.itsm",
 )
 
 for _module in COMMAND_MODULES:
