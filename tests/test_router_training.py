@@ -1,0 +1,80 @@
+"""Reproducibility of the corpus and the training, and the calibration maths on known data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from tools.router import calibration
+from tools.router.corpus import GENERATED_FILE, generate, read_jsonl, split_pool, ticket_text
+from tools.router.labels import CATEGORIES
+from tools.router.train import TrainParams, fit_model
+
+
+def test_committed_corpus_is_exactly_what_the_generator_produces() -> None:
+    regenerated = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in generate())
+    assert hashlib.sha256(regenerated.encode()).hexdigest() == hashlib.sha256(GENERATED_FILE.read_bytes()).hexdigest()
+
+
+def test_corpus_covers_every_class_and_language_with_held_out_splits() -> None:
+    rows = read_jsonl(GENERATED_FILE)
+    assert len(rows) >= 2000
+    for split in ("train", "calibration", "test"):
+        seen = {(r["language"], r["label"]) for r in rows if r["split"] == split}
+        assert len(seen) == 5 * len(CATEGORIES)
+
+
+def test_held_out_phrases_never_appear_in_the_training_pool() -> None:
+    pools = split_pool([f"phrase {i}" for i in range(40)], seed=7, key="en/network/problems")
+    assert not set(pools["train"]) & (set(pools["calibration"]) | set(pools["test"]))
+    assert pools == split_pool([f"phrase {i}" for i in range(40)], seed=7, key="en/network/problems")
+
+
+def test_training_twice_on_a_slice_gives_identical_predictions() -> None:
+    rows = [r for r in read_jsonl(GENERATED_FILE) if r["split"] == "train"][::25]
+    probe = [ticket_text(r) for r in read_jsonl(GENERATED_FILE) if r["split"] == "test"][::50]
+    params = replace(TrainParams(), char_max_features=5000, word_max_features=2000, max_iter=500)
+    first = [fit_model(rows, params) for _ in range(2)]
+    outputs = [clf.predict_proba(feat.transform(probe)) for feat, clf in first]
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+
+
+def test_temperature_recovers_a_known_scale() -> None:
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, size=4000)
+    true_logits = rng.normal(size=(4000, 4))
+    true_logits[np.arange(4000), labels] += 1.5
+    sampled = np.array([rng.choice(4, p=p) for p in calibration.probabilities(true_logits, 1.0)])
+    assert calibration.fit_temperature(true_logits * 3.0, sampled) == pytest.approx(3.0, rel=0.15)
+
+
+def test_learn_then_test_threshold_controls_the_risk() -> None:
+    rng = np.random.default_rng(1)
+    n = 3000
+    labels = rng.integers(0, 3, size=n)  # in-scope only, so every wrong auto-route counts
+    confidence = rng.uniform(0.3, 1.0, size=n)
+    correct = rng.uniform(size=n) < confidence  # calibrated by construction
+    predicted = np.where(correct, labels, (labels + 1) % 3)
+    probs = np.full((n, 4), 0.0)
+    probs[np.arange(n), predicted] = confidence
+    rest = (1 - confidence) / 3
+    for k in range(4):
+        probs[:, k] = np.where(predicted == k, confidence, rest)
+    table = calibration.learn_then_test(probs, labels, targets=(0.02, 0.05, 0.1), delta=0.1)
+    assert table["0.02"] >= table["0.05"] >= table["0.1"]
+    for target, threshold in table.items():
+        assert calibration.false_confident(probs, labels, threshold).mean() <= float(target)
+
+
+def test_when_every_prediction_is_wrong_nothing_is_auto_routed() -> None:
+    probs = np.tile([0.97, 0.01, 0.01, 0.01], (500, 1))
+    labels = np.full(500, 1)
+    threshold = calibration.learn_then_test(probs, labels, targets=(0.05,))["0.05"]
+    assert threshold > 0.97
+    assert not calibration.false_confident(probs, labels, threshold).any()
+    probs[:, 0] = 1.0  # certain and wrong: only the "never" threshold escalates these
+    assert calibration.learn_then_test(probs, labels, targets=(0.05,))["0.05"] == calibration.NEVER
