@@ -10,7 +10,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv
 
 sync: $(UV)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --extra scaleout
 
 demo: sync
 	$(UV) run helpdesk demo
@@ -18,7 +18,7 @@ demo: sync
 test: sync
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	LANGSMITH_TRACING=false LANGCHAIN_TRACING_V2=false $(UV) run pytest -q -n 2
+	LANGSMITH_TRACING=false LANGCHAIN_TRACING_V2=false $(UV) run pytest -q -n 2 --dist loadfile
 
 lint: sync
 	$(UV) run ruff check .
