@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
@@ -32,7 +33,13 @@ def run_ticket(ticket: Any, context: Context | None = None) -> dict[str, Any]:
     """Run one ticket and return the final state (with `result`, the terminal record)."""
     context = context or Context(review_with_interrupt=False)
     try:
-        return batch_graph().invoke({"ticket": ticket}, context=context)
+        from tools.tracing import traced
+
+        with traced(ticket if isinstance(ticket, dict) else {}) as trace:
+            config = {**trace.config, "run_id": uuid.uuid4()}
+            state = batch_graph().invoke({"ticket": ticket}, config=config, context=context)
+            trace.finish(state)
+        return state
     except Exception as exc:  # the graph must never lose a ticket: record the failure instead
         log.error("graph failed on ticket %r: %s", _ticket_id(ticket), traceback.format_exc())
         return {"result": failure_record(ticket, f"internal error: {type(exc).__name__}: {exc}")}

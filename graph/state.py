@@ -156,6 +156,7 @@ class HelpdeskState(TypedDict, total=False):
 
     ticket: dict[str, Any]  # raw input, replaced by the validated `TicketDict` at intake
     error: str | None  # set when the input was not a ticket: the run ends at `finalize`
+    started_at: str  # ISO time intake first saw the ticket (time to resolution starts here)
     screening: Screening
     routing: RoutingDecision  # the decision in force (after any re-route or reviewer reassignment)
     initial_routing: RoutingDecision  # Lola's first decision, for measuring the router alone

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
-from tools.router import load_router
 
 from graph.context import Context
 from graph.state import CATEGORY_AGENT, HelpdeskState, RoutingDecision
 from nodes.timing import timed
+from tools.router import load_router
+from tools.screening import find_injection
 
 IN_SCOPE = tuple(CATEGORY_AGENT)
 
@@ -33,7 +34,7 @@ def coordinator(state: HelpdeskState, runtime: Runtime[Context]) -> dict[str, An
     probabilities = {c: p for c, p in prediction.probabilities.items() if c not in tried}
     category = max(probabilities, key=probabilities.__getitem__) if probabilities else "out_of_scope"
     confidence = probabilities.get(category, 0.0)
-    evidence = list(prediction.evidence)
+    evidence = safe_evidence(prediction.evidence, text)
     reason = _reason(category, confidence, evidence, tried)
     decision: RoutingDecision = {
         "category": category,  # type: ignore[typeddict-item]
@@ -69,6 +70,21 @@ def route_from_coordinator(state: HelpdeskState) -> Literal["jon", "june", "maya
     return {"network": "jon", "software_cloud": "june", "hardware": "maya"}[routing["category"]]  # type: ignore[return-value]
 
 
+def safe_evidence(words: list[str], text: str) -> list[str]:
+    """Evidence that is safe to repeat in notes: no words from injected instructions, no ID-like tokens.
+
+    The reason travels into the reviewer's note and the write-back, so it must never carry what an
+    attacker planted (canary strings, "close this ticket") or identifiers the ticket quoted.
+    """
+    lowered = text.lower()
+    injected = [lowered[f["start"] : f["end"]] for f in find_injection(text)]
+    return [
+        word
+        for word in words
+        if not any(ch.isdigit() for ch in word) and not any(word.lower() in span for span in injected)
+    ]
+
+
 def _reason(category: str, confidence: float, evidence: list[str], tried: list[str]) -> str:
     said = ", ".join(f"'{w}'" for w in evidence[:6]) or "no distinctive words"
     again = f" (re-routed after hand-back from {', '.join(tried)})" if tried else ""
@@ -90,7 +106,7 @@ def _ask_llm(
     decision.update(
         category=llm.category,
         confidence=round(float(llm.confidence), 4),
-        reason=f"LLM: {llm.category} with confidence {llm.confidence:.2f}: {llm.reason} (local model: {local['reason']})",
+        reason=f"LLM: {llm.category} ({llm.confidence:.2f}): {llm.reason} (local model: {local['reason']})",
         model=ctx.model,
         model_version=ctx.model.split(":", 1)[-1],
         threshold=threshold,

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from langgraph.runtime import Runtime
+
+from graph.context import Context
+from graph.recording import record_run
 from graph.state import CATEGORY_AGENT, HelpdeskState
 from nodes.timing import timed
 
 
 @timed("finalize")
-def finalize(state: HelpdeskState) -> dict[str, Any]:
-    """Build the `helpdesk triage` record (the contract other tools read) from the final state."""
+def finalize(state: HelpdeskState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Build the `helpdesk triage` record (the contract other tools read) and keep the run in the store."""
+    ctx = runtime.context or Context()
     result = triage_record(state)
-    return {
-        "result": result,
-        "messages": [{"agent": "system", "node": "finalize", "content": _summary(result)}],
-    }
+    message = {"agent": "system", "node": "finalize", "content": _summary(result)}
+    info = runtime.execution_info
+    final = {**state, "result": result, "messages": [*state.get("messages", []), message]}
+    problem = record_run(final, ctx, run_id=str(info.run_id or uuid.uuid4()), thread_id=info.thread_id)
+    if problem:
+        result["warnings"] = [problem]
+    return {"result": result, "messages": [message]}
 
 
 def triage_record(state: HelpdeskState) -> dict[str, Any]:

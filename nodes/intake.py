@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -21,7 +22,7 @@ def intake(state: HelpdeskState) -> dict[str, Any]:
         ticket = Ticket.model_validate(raw)
     except ValidationError as exc:
         error = f"invalid ticket: {describe_validation_error(exc)}"
-        return {"error": error, "messages": [_system(error)]}
+        return {"error": error, "started_at": datetime.now(UTC).isoformat(), "messages": [_system(error)]}
 
     text = f"{ticket.subject}\n{ticket.description}".strip()
     secrets = find_secrets(text)
@@ -47,7 +48,13 @@ def intake(state: HelpdeskState) -> dict[str, Any]:
         f"ticket {ticket.id} from {ticket.source}: language {language.code}, "
         f"{len(injection)} injection pattern(s), {len(secrets)} secret(s), {len(pii)} personal-data item(s)"
     )
-    return {"ticket": ticket_state, "screening": screening, "error": None, "messages": [_system(summary)]}
+    return {
+        "ticket": ticket_state,
+        "screening": screening,
+        "error": None,
+        "started_at": datetime.now(UTC).isoformat(),
+        "messages": [_system(summary)],
+    }
 
 
 def route_after_intake(state: HelpdeskState) -> Literal["coordinator", "finalize"]:

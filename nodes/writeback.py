@@ -11,11 +11,12 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
-from tools.itsm import PlannedWrite, execute_writeback
 
 from graph.context import Context
+from graph.recording import audit_to_store
 from graph.state import HelpdeskState
 from nodes.timing import timed
+from tools.itsm import PlannedWrite, execute_writeback
 
 WRITEBACK_NODES = {
     "servicenow": "servicenow_writeback",
@@ -81,14 +82,15 @@ def _writeback_node(system: str) -> Callable[[HelpdeskState, Runtime[Context]], 
         ctx = runtime.context or Context()
         writes = [PlannedWrite(**w) for w in state.get("planned_writes", [])]
         agent = (state.get("specialist") or {}).get("agent") if not state.get("escalated") else "human"
-        result = execute_writeback(
-            state["ticket"],
-            writes,
-            agent=agent or "human",
-            mode=ctx.writeback_mode,
-            ticket_text=state.get("screening", {}).get("text", ""),
-            run_id=runtime.execution_info.run_id,
-        )
+        with audit_to_store(ctx):
+            result = execute_writeback(
+                state["ticket"],
+                writes,
+                agent=agent or "human",
+                mode=ctx.writeback_mode,
+                ticket_text=state.get("screening", {}).get("text", ""),
+                run_id=runtime.execution_info.run_id,
+            )
         content = f"{system} {result.get('field')}: {result.get('status')}" + (
             f" ({result['error']})" if result.get("error") else ""
         )
