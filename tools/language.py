@@ -40,7 +40,7 @@ class DetectedLanguage:
 
 @lru_cache(maxsize=1)
 def _detector() -> LanguageDetector:
-    return LanguageDetectorBuilder.from_languages(*_CANDIDATES).build()
+    return LanguageDetectorBuilder.from_languages(*_CANDIDATES).with_preloaded_language_models().build()
 
 
 def detect_language(text: str, hint: str | None = None) -> DetectedLanguage:

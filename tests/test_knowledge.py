@@ -1,0 +1,121 @@
+"""The runbook knowledge: well-formed articles, consistent multilingual retrieval, entities, speed."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tools.knowledge import DOMAINS, LANGUAGES, domain_scores, extract_entities, load_knowledge, retrieve
+from tools.knowledge.analyzer import analyze, fold
+from tools.knowledge.articles import load_out_of_scope
+from tools.notes import render_note, validate_note
+
+PREFIX = {"network": "NET-", "software_cloud": "SWC-", "hardware": "HW-"}
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_each_specialist_has_at_least_25_complete_articles(domain: str) -> None:
+    kb = load_knowledge(domain)
+    assert len(kb.articles) >= 25
+    for article in kb.articles:
+        assert article.id.startswith(PREFIX[domain])
+        assert set(article.title) == set(LANGUAGES)
+        assert all(set(step) == set(LANGUAGES) for step in article.steps)
+        assert all(article.keywords[lang] for lang in LANGUAGES)
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_commands_are_identical_in_every_language(domain: str) -> None:
+    """A translated step must keep the same commands: a typo in one language would be an invented command."""
+    for article in load_knowledge(domain).articles:
+        for step in article.steps:
+            commands = {lang: re.findall(r"`([^`]+)`", text) for lang, text in step.items()}
+            assert all(c == commands["en"] for c in commands.values()), (article.id, commands)
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_every_article_renders_a_valid_note_in_every_language(domain: str) -> None:
+    kb = load_knowledge(domain)
+    for article in kb.articles:
+        for lang in LANGUAGES:
+            note = render_note(article, lang, agent=kb.agent, domain=domain, version=kb.version)
+            assert validate_note(note, ticket_text="") == [], (article.id, lang)
+            assert article.id in note
+
+
+def test_accent_folding_and_stemming_are_consistent() -> None:
+    assert fold("Contraseña Überprüfung") == "contrasena uberprufung"
+    assert analyze("contraseña", "es") == analyze("contrasena", "es")
+    assert set(analyze("Drucker", "de")) & set(analyze("druckern", "de"))
+    assert analyze("the and problem bitte", "en") == []  # stop words and ticket filler words
+
+
+@pytest.mark.parametrize(
+    ("domain", "text", "language", "expected"),
+    [
+        ("network", "No consigo conectarme a la VPN, la puerta de enlace no responde", "es", "NET-001"),
+        ("network", "Le lecteur réseau partagé est inaccessible, chemin réseau introuvable", "fr", "NET-013"),
+        ("software_cloud", "Outlook öffnet nicht mehr und hängt beim Laden des Profils", "de", "SWC-001"),
+        ("software_cloud", "GCP PERMISSION_DENIED: the caller does not have permission (gcloud)", "en", "SWC-015"),
+        ("hardware", "A bateria do portátil não carrega", "pt", "HW-002"),
+        ("hardware", "Festplatte meldet SMART-Fehler und macht Klickgeräusche", "de", "HW-014"),
+    ],
+)
+def test_retrieval_ranks_the_right_article_across_languages(
+    domain: str, text: str, language: str, expected: str
+) -> None:
+    match = retrieve(domain, text, language)  # type: ignore[arg-type]
+    assert match.best is not None and match.best.article.id == expected
+    assert 0.0 < match.confidence <= 1.0 and 0.0 <= match.match_confidence <= 1.0
+
+
+def test_domain_check_prefers_the_domain_the_ticket_is_about() -> None:
+    printer = "The printer has a paper jam and the prints have toner streaks"
+    scores = domain_scores(printer, "en")
+    assert max(scores, key=scores.__getitem__) == "hardware"
+    match = retrieve("network", printer, "en")
+    assert match.best_domain == "hardware" and match.domain_ratio < 0.5 and match.confidence < 0.1
+
+
+def test_non_it_topics_outweigh_it_articles_for_payroll_questions() -> None:
+    assert len(load_out_of_scope()) >= 5
+    scores = domain_scores("My payslip shows the wrong salary and overtime is missing", "en")
+    assert max(scores, key=scores.__getitem__) == "out_of_scope"
+
+
+def test_no_match_gives_zero_confidence() -> None:
+    match = retrieve("network", "zzzz qqqq", "en")
+    assert match.best is None and match.confidence == 0.0
+
+
+def test_retrieval_is_fast_once_indexes_are_built() -> None:
+    text = "Seit heute kann ich das Netzlaufwerk nicht öffnen, Fehler 0x80070035 vom Dateiserver"
+    retrieve("network", text, "de")  # builds and caches the indexes
+    start = time.perf_counter()
+    for _ in range(50):
+        retrieve("network", text, "de")
+    assert (time.perf_counter() - start) / 50 < 0.005
+
+
+def test_entity_extraction() -> None:
+    text = (
+        "Outlook on Windows 11 fails with 0x80070005 and AADSTS50076 since yesterday; "
+        "share \\\\fs01.corp.example.com\\finance and https://intranet.example.com/wiki, "
+        "server 10.20.30.40 and fe80::1; my ThinkPad and the Drucker; report.pdf attached"
+    )
+    e = extract_entities(text)
+    assert "Outlook" in e.applications and "Windows 11" in e.os
+    assert {"0x80070005", "AADSTS50076"} <= set(e.error_codes)
+    assert {"fs01.corp.example.com", "intranet.example.com"} <= set(e.hosts)
+    assert "report.pdf" not in e.hosts
+    assert {"10.20.30.40", "fe80::1"} <= set(e.ips)
+    assert {"laptop", "printer"} <= set(e.devices)
+    assert e.since and e.facts() >= {"os", "error", "since", "device", "application", "host"}
+
+
+def test_entity_extraction_of_bad_input_is_empty() -> None:
+    assert extract_entities("").facts() == set()
+    assert extract_entities(None).facts() == set()  # type: ignore[arg-type]
+    assert extract_entities("999.999.1.1 is no ip").ips == ()

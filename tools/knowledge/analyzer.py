@@ -1,0 +1,76 @@
+"""One tokeniser for articles and tickets, so both sides of a BM25 match are cut the same way.
+
+Words are lower-cased, stemmed with the Snowball stemmer of the text's language and with the English
+one (IT vocabulary is English in every language: "VPN", "Outlook", "reset"), then accent-folded, so
+"contraseña" and "contrasena", or "Drucker" and "druckern", meet. Stop words of all five languages
+are dropped because tickets mix languages, and so are the authored ticket filler words of
+`data/knowledge/stopwords.yaml` ("problem", "bitte", "ayuda"), which say nothing about the domain.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import Stemmer
+import yaml
+from bm25s import stopwords as bm25s_stopwords
+
+EXTRA_STOPWORDS_FILE = Path(__file__).resolve().parents[2] / "data" / "knowledge" / "stopwords.yaml"
+_STEMMER_NAMES = {"en": "english", "de": "german", "es": "spanish", "fr": "french", "pt": "portuguese"}
+_WORD = re.compile(r"[^\W_]+(?:[.\-][^\W_]+)*", re.UNICODE)
+_SPLIT = re.compile(r"[.\-]")
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents (NFKD, combining marks removed); ß becomes ss."""
+    text = text.lower().replace("ß", "ss")
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=8)
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(_STEMMER_NAMES.get(language, "english"))
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """Stop words of en/de/es/fr/pt plus the authored ticket filler words, folded."""
+    lists = [
+        bm25s_stopwords.STOPWORDS_EN,
+        bm25s_stopwords.STOPWORDS_GERMAN,
+        bm25s_stopwords.STOPWORDS_SPANISH,
+        bm25s_stopwords.STOPWORDS_FRENCH,
+        bm25s_stopwords.STOPWORDS_PORTUGUESE,
+    ]
+    lists += yaml.safe_load(EXTRA_STOPWORDS_FILE.read_text(encoding="utf-8"))["words"].values()
+    return frozenset(fold(w) for words in lists for w in words)
+
+
+def words(text: str) -> list[str]:
+    """Raw word tokens; dotted or hyphenated tokens ("wi-fi", "0x80070005", "10.0.0.1") also yield parts."""
+    out: list[str] = []
+    for match in _WORD.finditer(text.lower()):
+        token = match.group(0)
+        out.append(token)
+        if _SPLIT.search(token):
+            out.extend(part for part in _SPLIT.split(token) if part)
+    return out
+
+
+def analyze(text: str, language: str | None = "en") -> list[str]:
+    """Index terms of `text`: for each word its stem in `language` and in English, folded, deduplicated
+    per word; stop words and one-letter tokens are dropped."""
+    language = language if language in _STEMMER_NAMES else "en"
+    own, english = _stemmer(language), _stemmer("en")
+    stops = stop_words()
+    terms: list[str] = []
+    for word in words(text):
+        folded = fold(word)
+        if len(folded) < 2 or folded in stops:
+            continue
+        stems = {fold(own.stemWord(word)), fold(english.stemWord(word))}
+        terms.extend(sorted(s for s in stems if len(s) >= 2))
+    return terms

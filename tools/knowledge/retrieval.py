@@ -1,0 +1,177 @@
+"""BM25 retrieval (bm25s) over a specialist's own articles, and a domain check across all domains.
+
+Each article is indexed by its titles and keywords in the five languages plus its English symptoms,
+all through `analyzer.analyze`, so a German ticket meets German keywords and English IT words alike.
+Raw BM25 scores are unbounded; the match confidence maps them to [0, 1] against the score an
+article's own title earns (a ticket that matches `TITLE_FRACTION` as well as a title reads ~0.63). The domain check
+scores the ticket in one shared index over every specialist's articles plus the non-IT topics of
+`out_of_scope.yaml`, so the scores of different domains are comparable. Indexes are built once.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from functools import lru_cache
+
+import bm25s
+import numpy as np
+
+from tools.knowledge.analyzer import analyze
+from tools.knowledge.articles import (
+    DOMAINS,
+    LANGUAGES,
+    Article,
+    Domain,
+    OutOfScopeTopic,
+    load_knowledge,
+    load_out_of_scope,
+)
+
+OUT_OF_SCOPE = "out_of_scope"
+TITLE_FRACTION = 0.7
+"""Tickets are shorter and vaguer than titles: matching 70 % as well as a typical title is a good match."""
+DOMAIN_SHARE_FULL = 0.5
+"""A ticket whose best score in our domain is at least half of all domains' best scores combined is
+fully ours; below that, the confidence shrinks in proportion (mixed or foreign vocabulary)."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked article and its raw BM25 score."""
+
+    article: Article
+    score: float
+
+
+@dataclass(frozen=True)
+class Match:
+    """What retrieval concluded for one ticket and one specialist."""
+
+    hits: tuple[Hit, ...]  # own articles, best first, score > 0 only
+    match_confidence: float  # [0, 1]: how well the best own article matches, by itself
+    domain_ratio: float  # [0, 1]: own best score / best score of any domain (1.0 when own is best)
+    domain_share: float  # [0, 1]: own best score / sum of every domain's best score
+    best_domain: str | None  # network | software_cloud | hardware | out_of_scope (None: no match)
+    out_of_scope_ratio: float  # best non-IT topic score / own best score (0.0: nothing non-IT matched)
+    matched_terms: tuple[str, ...]  # ticket terms found in the best article
+
+    @property
+    def confidence(self) -> float:
+        """The specialist's retrieval confidence: a good match, no other domain better, mostly ours."""
+        ownership = min(1.0, self.domain_share / DOMAIN_SHARE_FULL)
+        return round(self.match_confidence * self.domain_ratio * ownership, 4)
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
+
+
+def article_terms(article: Article) -> list[str]:
+    """The index terms of one article (titles and keywords per language, English symptoms)."""
+    terms: list[str] = []
+    for lang in LANGUAGES:
+        terms += analyze(article.title[lang], lang)
+        terms += analyze(" ; ".join(article.keywords[lang]), lang)
+    terms += analyze(" ; ".join(article.symptoms), "en")
+    return terms
+
+
+def topic_terms(topic: OutOfScopeTopic) -> list[str]:
+    """The index terms of one non-IT topic (title and keywords per language)."""
+    terms = analyze(topic.title, "en")
+    for lang in LANGUAGES:
+        terms += analyze(" ; ".join(topic.keywords[lang]), lang)
+    return terms
+
+
+class TermIndex:
+    """A BM25 index over documents given as term lists."""
+
+    def __init__(self, documents: list[list[str]]) -> None:
+        self.terms = [set(doc) for doc in documents]
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(documents, show_progress=False)
+
+    def scores(self, text: str, language: str | None) -> np.ndarray:
+        """BM25 score of every document for `text` (each distinct query term counted once)."""
+        query = [t for t in dict.fromkeys(analyze(text, language)) if t in self._bm25.vocab_dict]
+        if not query:
+            return np.zeros(len(self.terms), dtype=np.float32)
+        return self._bm25.get_scores(query)
+
+
+class ArticleIndex:
+    """One specialist's articles, ranked by BM25, with the scale that normalises their scores."""
+
+    def __init__(self, articles: tuple[Article, ...]) -> None:
+        self.articles = articles
+        self._index = TermIndex([article_terms(a) for a in articles])
+        own = [
+            float(self._index.scores(article.title[lang], lang)[i])
+            for i, article in enumerate(articles)
+            for lang in LANGUAGES
+        ]
+        self.scale = max(TITLE_FRACTION * statistics.median(own), 1e-6)
+        """The score of a good match: a fraction of the median score an article earns for its own title."""
+
+    def search(self, text: str, language: str | None, k: int = 5) -> tuple[Hit, ...]:
+        """The `k` best articles with a positive score, best first (ties keep authoring order)."""
+        scores = self._index.scores(text, language)
+        order = sorted(range(len(scores)), key=lambda i: (-float(scores[i]), i))[:k]
+        return tuple(Hit(self.articles[i], float(scores[i])) for i in order if scores[i] > 0)
+
+    def matched_terms(self, text: str, language: str | None, article: Article) -> tuple[str, ...]:
+        terms = self._index.terms[self.articles.index(article)]
+        return tuple(t for t in dict.fromkeys(analyze(text, language)) if t in terms)
+
+
+@lru_cache(maxsize=len(DOMAINS))
+def domain_index(domain: Domain) -> ArticleIndex:
+    """The index over one specialist's own articles."""
+    return ArticleIndex(load_knowledge(domain).articles)
+
+
+@lru_cache(maxsize=1)
+def shared_index() -> tuple[TermIndex, tuple[str, ...]]:
+    """One index over every domain's articles and the non-IT topics, with each document's owner."""
+    documents: list[list[str]] = []
+    owners: list[str] = []
+    for domain in DOMAINS:
+        for article in load_knowledge(domain).articles:
+            documents.append(article_terms(article))
+            owners.append(domain)
+    for topic in load_out_of_scope():
+        documents.append(topic_terms(topic))
+        owners.append(OUT_OF_SCOPE)
+    return TermIndex(documents), tuple(owners)
+
+
+def domain_scores(text: str, language: str | None) -> dict[str, float]:
+    """The best document score of each domain (and of out_of_scope) for `text`, in the shared index."""
+    index, owners = shared_index()
+    best = dict.fromkeys((*DOMAINS, OUT_OF_SCOPE), 0.0)
+    for owner, score in zip(owners, index.scores(text, language), strict=True):
+        best[owner] = max(best[owner], float(score))
+    return best
+
+
+def retrieve(domain: Domain, text: str, language: str | None, k: int = 5) -> Match:
+    """Rank `domain`'s articles for the ticket text and say how much to trust the best one."""
+    index = domain_index(domain)
+    hits = index.search(text, language, k)
+    if not hits:
+        return Match((), 0.0, 0.0, 0.0, None, 0.0, ())
+    by_domain = domain_scores(text, language)
+    best_domain = max(by_domain, key=by_domain.__getitem__)
+    top, total = by_domain[best_domain], sum(by_domain.values())
+    return Match(
+        hits=hits,
+        match_confidence=round(1.0 - math.exp(-hits[0].score / index.scale), 4),
+        domain_ratio=round(min(1.0, by_domain[domain] / top), 4) if top > 0 else 0.0,
+        domain_share=round(by_domain[domain] / total, 4) if total > 0 else 0.0,
+        best_domain=best_domain if top > 0 else None,
+        out_of_scope_ratio=round(by_domain[OUT_OF_SCOPE] / by_domain[domain], 4) if by_domain[domain] > 0 else 0.0,
+        matched_terms=index.matched_terms(text, language, hits[0].article),
+    )
