@@ -7,10 +7,12 @@ error, so no ticket ends without one.
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from functools import lru_cache
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache, partial
 from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
@@ -59,14 +61,47 @@ def check_ticket(raw: Any) -> str | None:
     return None
 
 
+PARALLEL_MIN_TICKETS = 64
+"""Below this many tickets a process pool costs more than it saves."""
+
+
+def warm_up() -> None:
+    """Load the models and indexes once (before forking workers, so they share them)."""
+    from tools.knowledge import load_knowledge
+    from tools.language import detect_language
+    from tools.router import load_router
+
+    batch_graph()
+    load_router()
+    for domain in ("network", "software_cloud", "hardware"):
+        load_knowledge(domain)
+    detect_language("warm up the language models with a sentence")
+
+
 def triage_many(
-    tickets: Iterable[Any], context: Context | None = None, on_done: Callable[[], None] | None = None
+    tickets: Iterable[Any],
+    context: Context | None = None,
+    *,
+    workers: int = 1,
+    expected: int = 0,
+    runner: Callable[[Any, Context | None], dict[str, Any]] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Triage tickets in order, yielding each record as soon as it is ready."""
-    for ticket in tickets:
-        yield triage_ticket(ticket, context)
-        if on_done:
-            on_done()
+    """Triage tickets, yielding each record in input order as soon as it is ready.
+
+    With `workers > 1` and enough tickets, a pool of forked processes shares the work; each process
+    keeps its own store connection, opened after the fork.
+    """
+    run = partial(runner or _triage, context=context)
+    if workers <= 1 or expected < PARALLEL_MIN_TICKETS or "fork" not in mp.get_all_start_methods():
+        yield from map(run, tickets)
+        return
+    warm_up()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
+        yield from pool.map(run, tickets, chunksize=8)
+
+
+def _triage(ticket: Any, context: Context | None) -> dict[str, Any]:
+    return triage_ticket(ticket, context)
 
 
 def failure_record(ticket: Any, error: str) -> dict[str, Any]:

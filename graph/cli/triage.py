@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -12,7 +13,9 @@ import typer
 
 from graph.cli.console import progress
 from graph.context import Context, WritebackMode
+from graph.jsonl import Line
 
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 SAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "samples"
 
 
@@ -76,26 +79,31 @@ def demo(
     console.print(decisions_table(tickets, records))
 
 
-def process_file(path: Path, context: Context) -> int:
+def process_file(path: Path, context: Context, workers: int = DEFAULT_WORKERS) -> int:
     """Triage every line of `path` to stdout; returns the exit status (2 if any line was malformed)."""
     from graph.jsonl import count_lines, read_lines
-    from graph.runner import check_ticket, triage_ticket
+    from graph.runner import triage_many
 
+    total = count_lines(path)
     malformed = 0
     out = sys.stdout
-    with progress(count_lines(path), "triage") as advance:
-        for line in read_lines(path):
-            record: dict[str, Any]
-            problem = line.error or check_ticket(line.value)
-            if problem:
-                malformed += 1
-                record = {"line": line.number, "error": problem}
-            else:
-                record = triage_ticket(line.value, context)
+    with progress(total, "triage") as advance:
+        for record in triage_many(read_lines(path), context, workers=workers, expected=total, runner=_line_record):
+            malformed += "line" in record and "error" in record
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             advance()
     out.flush()
     return 2 if malformed else 0
+
+
+def _line_record(line: Line, context: Context | None) -> dict[str, Any]:
+    """The record of one input line: its error, or the ticket's triage."""
+    from graph.runner import check_ticket, triage_ticket
+
+    problem = line.error or check_ticket(line.value)
+    if problem:
+        return {"line": line.number, "error": problem}
+    return triage_ticket(line.value, context)
 
 
 def _sandbox_if(enabled: bool) -> AbstractContextManager[object]:
