@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from graph.cli.console import progress
+from graph.cli.triage import DEFAULT_WORKERS
 from graph.context import Context
 
 
@@ -29,20 +30,21 @@ def score(
     limit: Annotated[int, typer.Option(help="Score only the first N tickets (0 = all).", min=0)] = 0,
 ) -> None:
     """Score routing and escalation against the labels: the full graph and the router alone."""
-    from evals.routing_metrics import format_metrics, routing_metrics
     from rich.console import Console
 
+    from evals.routing_metrics import format_metrics, routing_metrics
     from graph.jsonl import read_lines
-    from graph.runner import triage_ticket
+    from graph.runner import triage_many
 
     tickets = [line.value for line in read_lines(file) if line.value is not None and "label" in line.value]
     if limit:
         tickets = tickets[:limit]
     context = Context(model=model, writeback_mode="dry_run", review_with_interrupt=False)
     graph_rows, router_rows = [], []
+    unlabeled = ({k: v for k, v in ticket.items() if k != "label"} for ticket in tickets)
+    records = triage_many(unlabeled, context, workers=DEFAULT_WORKERS, expected=len(tickets))
     with progress(len(tickets), "score") as advance:
-        for ticket in tickets:
-            record = triage_ticket({k: v for k, v in ticket.items() if k != "label"}, context)
+        for ticket, record in zip(tickets, records, strict=True):
             graph_rows.append(_row(ticket, record["category"], record["escalated"], record))
             router = record.get("router") or {}
             router_escalated = router.get("category") == "out_of_scope" or (router.get("confidence") or 0.0) < (
