@@ -5,7 +5,6 @@ from __future__ import annotations
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
-from nodes.specialists import jon, june, maya
 
 from graph.context import Context
 from graph.state import HelpdeskInput, HelpdeskState
@@ -13,6 +12,7 @@ from nodes.coordinator import coordinator, route_from_coordinator
 from nodes.finalize import finalize
 from nodes.human_escalation import human_escalation
 from nodes.intake import intake, route_after_intake
+from nodes.specialists import jon, june, maya
 from nodes.uncertainty import route_from_uncertainty, uncertainty
 from nodes.writeback import (
     freshservice_writeback,
