@@ -28,12 +28,15 @@ def register(app: typer.Typer) -> None:
 def triage(
     file: Annotated[Path, typer.Argument(help="JSONL file, one ticket per line.", exists=True, dir_okay=False)],
     model: Annotated[str, typer.Option(help="'local' or 'openai:<model>'.", envvar="HELPDESK_MODEL")] = "local",
+    store: Annotated[
+        str | None, typer.Option(help="Store URL (sqlite:///PATH, postgresql://..., none).", envvar="HELPDESK_STORE")
+    ] = None,
 ) -> None:
     """Dry run of the full graph on every ticket: one JSON result per input line, in order.
 
     Exit status 2 when any line was malformed (its record is {"line", "error"}), else 0.
     """
-    raise typer.Exit(process_file(file, Context(model=model, writeback_mode="dry_run", review_with_interrupt=False)))
+    raise typer.Exit(process_file(file, _context(model=model, writeback_mode="dry_run", store=store)))
 
 
 def run(
@@ -42,9 +45,12 @@ def run(
     faults: Annotated[float, typer.Option(help="Sandbox fault rate (0..1).", min=0.0, max=1.0)] = 0.0,
     seed: Annotated[int, typer.Option(help="Sandbox fault seed.")] = 0,
     model: Annotated[str, typer.Option(help="'local' or 'openai:<model>'.", envvar="HELPDESK_MODEL")] = "local",
+    store: Annotated[
+        str | None, typer.Option(help="Store URL (sqlite:///PATH, postgresql://..., none).", envvar="HELPDESK_STORE")
+    ] = None,
 ) -> None:
     """The full graph with real write-backs (the sandboxes start in process unless configured)."""
-    context = Context(model=model, writeback_mode=writeback, review_with_interrupt=False)
+    context = _context(model=model, writeback_mode=writeback, store=store)
     if writeback != "sandbox":
         raise typer.Exit(process_file(file, context))
     from tools.itsm import sandbox_for_run
@@ -57,6 +63,9 @@ def run(
 def demo(
     writeback: Annotated[WritebackMode, typer.Option(help="dry_run or sandbox write-back.")] = "dry_run",
     as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON lines.")] = False,
+    store: Annotated[
+        str | None, typer.Option(help="Store URL (sqlite:///PATH, postgresql://..., none).", envvar="HELPDESK_STORE")
+    ] = None,
 ) -> None:
     """Run the bundled sample tickets through the whole helpdesk and show every decision."""
     from rich.console import Console
@@ -65,7 +74,7 @@ def demo(
     from graph.runner import triage_ticket
 
     tickets = [json.loads(line) for path in sorted(SAMPLES_DIR.glob("*.jsonl")) for line in path.open() if line.strip()]
-    context = Context(writeback_mode=writeback, review_with_interrupt=False)
+    context = _context(writeback_mode=writeback, store=store)
     console = Console(stderr=as_json)
     records = []
     with _sandbox_if(writeback == "sandbox"), progress(len(tickets), "demo") as advance:
@@ -77,6 +86,11 @@ def demo(
             print(json.dumps(record, ensure_ascii=False))
         return
     console.print(decisions_table(tickets, records))
+
+
+def _context(*, store: str | None, **settings: Any) -> Context:
+    """Batch runs cannot pause for review: escalations are written back with their acknowledgement."""
+    return Context(review_with_interrupt=False, **settings, **({"store": store} if store else {}))
 
 
 def process_file(path: Path, context: Context, workers: int = DEFAULT_WORKERS) -> int:
