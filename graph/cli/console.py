@@ -32,33 +32,36 @@ def progress(total: int, label: str) -> Iterator[Callable[[], None]]:
 
 
 def decisions_table(tickets: list[dict[str, Any]], records: list[dict[str, Any]]) -> Table:
-    """One row per ticket: what it was, where Lola sent it, what came of it."""
-    table = Table(title="Helpdesk decisions", show_lines=False, expand=True)
-    for column, style in (
-        ("ticket", "bold"),
-        ("lang", ""),
-        ("subject", ""),
-        ("route", "cyan"),
-        ("conf", "right"),
-        ("outcome", ""),
-        ("write-back", ""),
-        ("why", "dim"),
-    ):
-        table.add_column(column, style=style or None, overflow="fold")
+    """One row per ticket: who took it, how sure, what came of it, what was written, and why."""
+    table = Table(title="Helpdesk decisions")
+    for column, justify in (("ticket", "left"), ("lang", "left"), ("agent", "left"), ("conf", "right")):
+        table.add_column(column, justify=justify, no_wrap=True)
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("write-back", no_wrap=True)
+    table.add_column("why", style="dim", overflow="fold")
     for ticket, record in zip(tickets, records, strict=True):
         wb = record.get("writeback") or {}
-        outcome = record.get("outcome") or ("error" if record.get("error") else "")
-        if record.get("article_id"):
-            outcome += f" {record['article_id']}"
-        route = f"{record.get('agent')} ({record.get('route')})" if not record.get("escalated") else "human"
+        if record.get("error"):
+            outcome = "error"
+        elif record.get("escalated"):
+            outcome = "escalated"
+        else:
+            outcome = f"{record.get('outcome') or ''} {record.get('article_id') or ''}".strip()
         table.add_row(
             str(ticket.get("id")),
-            record.get("language") or "",
-            str(ticket.get("subject") or "")[:40],
-            route,
+            (record.get("language") or "")[:7],
+            str(record.get("agent")),
             f"{record.get('confidence', 0):.2f}",
             outcome,
-            f"{wb.get('field')}: {wb.get('status')}" if wb else "-",
-            "; ".join(record.get("reasons") or [])[:110],
+            f"{wb.get('field')} {wb.get('status')}" if wb else "-",
+            _short_reason(record),
         )
     return table
+
+
+def _short_reason(record: dict[str, Any]) -> str:
+    """The first reason, without the evidence list (the JSON output keeps everything)."""
+    reasons = record.get("reasons") or []
+    first = str(reasons[0]).split(" (", 1)[0].split("; evidence", 1)[0] if reasons else ""
+    more = f" (+{len(reasons) - 1})" if len(reasons) > 1 else ""
+    return first[:70] + more

@@ -1,6 +1,6 @@
 """`helpdesk train` and `helpdesk route-eval FILE`: build Lola's embedded router and measure it alone.
 
-`train` regenerates the corpus from the templates (deterministic), re-derives the CC0 subset when the
+`train` regenerates the corpus and the support e-mails from the templates (deterministic), re-derives the CC0 subset when the
 CC0 source is present (else keeps the committed subset), trains, calibrates, picks the threshold table
 and writes the artifact, its manifest and the reliability diagram. `route-eval` prints router-only
 figures for any labeled JSONL: it measures, it never learns from the file.
@@ -31,22 +31,23 @@ def train(
     from evals.routing_metrics import format_metrics
     from tools.router import cc0 as cc0_subset
     from tools.router.corpus import write_generated
+    from tools.router.support_corpus import write_support
     from tools.router.train import ARTIFACT_DIR, DIAGRAM_NAME, TrainParams
     from tools.router.train import train as train_router
 
     console = Console(stderr=True)
     if regenerate:
-        console.print(f"generated corpus: {write_generated()} tickets")
+        console.print(f"generated corpus: {write_generated()} tickets; support e-mails: {write_support()} tickets")
     if cc0 and cc0_subset.SOURCE.exists():
         console.print(f"CC0 subset re-derived: {cc0_subset.write_subset()} rows")
     result = train_router(TrainParams(use_cc0=cc0), out_dir=out or ARTIFACT_DIR)
     manifest = result.manifest
-    test = manifest["test_metrics_at_default_risk"]
     print(f"artifact: {result.artifact} ({result.artifact.stat().st_size / 1e6:.1f} MB), {manifest['model_version']}")
     print(f"reliability diagram: {result.artifact.parent / DIAGRAM_NAME}")
     print(f"temperature {manifest['temperature']:.3f}; thresholds (risk target -> threshold): {manifest['thresholds']}")
-    print(f"held-out test split at risk target {test['risk_target']} (threshold {test['threshold']}):")
-    print(format_metrics(test))
+    for name, test in manifest["test_metrics_at_default_risk"].items():
+        print(f"{name} test set at risk target {test['risk_target']} (threshold {test['threshold']}):")
+        print(format_metrics(test))
 
 
 def route_eval(

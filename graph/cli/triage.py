@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -86,6 +87,15 @@ def demo(
             print(json.dumps(record, ensure_ascii=False))
         return
     console.print(decisions_table(tickets, records))
+    agents = Counter(str(r.get("agent")) for r in records)
+    statuses = Counter(str((r.get("writeback") or {}).get("status", "error")) for r in records)
+    console.print(
+        f"{len(records)} tickets: "
+        + ", ".join(f"{agent} {n}" for agent, n in sorted(agents.items()))
+        + "; write-back "
+        + ", ".join(f"{status} {n}" for status, n in sorted(statuses.items()))
+        + ". JSON records: helpdesk demo --json; one ticket in full: helpdesk triage FILE."
+    )
 
 
 def _context(*, store: str | None, **settings: Any) -> Context:
