@@ -119,3 +119,43 @@ def test_entity_extraction_of_bad_input_is_empty() -> None:
     assert extract_entities("").facts() == set()
     assert extract_entities(None).facts() == set()  # type: ignore[arg-type]
     assert extract_entities("999.999.1.1 is no ip").ips == ()
+
+
+NEW_ARTICLES_GERMAN = {
+    "software_cloud": {
+        "SWC-028": "Zoom stürzt beim Beitreten ab und die Anmeldung mit SSO klappt nicht",
+        "SWC-029": "Excel blockiert die Makros der Datei und VBA meldet Laufzeitfehler 1004",
+        "SWC-030": "Das Outlook Add-In ist deaktiviert und die Registerkarte fehlt",
+        "SWC-031": "SAP Logon meldet Partner nicht erreicht, ich komme nicht ins SAP",
+        "SWC-032": "Geplante Aktualisierung in Power BI schlägt fehl, Anmeldeinformationen der Datenquelle ungültig",
+        "SWC-033": "Acrobat Reader stürzt beim Öffnen jeder PDF ab",
+        "SWC-034": "Die Anwendung verlangt Java, aber die Java Laufzeit fehlt",
+        "SWC-035": "ODBC Datenquelle nicht gefunden, SQL Server Verbindung über den Treiber geht nicht",
+    },
+    "network": {
+        "NET-026": "Beim Softphone ist der Ton nur in eine Richtung, der Gesprächspartner hört mich nicht",
+        "NET-027": "Der Netzwerkdrucker hat eine neue IP-Adresse bekommen und ist nicht erreichbar",
+        "NET-028": "Mein Büro-PC im Ruhezustand lässt sich per Wake on LAN nicht aufwecken",
+    },
+    "hardware": {
+        "HW-026": "Der Kartenleser erkennt meine Smartcard nicht mehr",
+        "HW-027": "Die externe Festplatte wird nicht angezeigt und Windows will sie formatieren",
+        "HW-028": "Das Tischtelefon hat kein Freizeichen und der Hörer bleibt stumm",
+    },
+}
+"""Articles added for everyday topics (Zoom, macros, SAP, VoIP, smart cards, ...) and a German ticket for each."""
+
+
+@pytest.mark.parametrize(
+    ("domain", "article_id", "german"),
+    [(d, i, text) for d, articles in NEW_ARTICLES_GERMAN.items() for i, text in articles.items()],
+)
+def test_new_articles_are_found_by_their_title_and_a_german_paraphrase(
+    domain: str, article_id: str, german: str
+) -> None:
+    article = load_knowledge(domain).get(article_id)  # type: ignore[arg-type]
+    assert article is not None, article_id
+    for text, language in ((article.title["en"], "en"), (german, "de")):
+        match = retrieve(domain, text, language)  # type: ignore[arg-type]
+        assert match.best is not None and match.best.article.id == article_id, (text, match.hits[:3])
+        assert match.best_domain == domain, (text, match.best_domain)
