@@ -12,12 +12,36 @@ import pytest
 from tools.router import calibration
 from tools.router.corpus import GENERATED_FILE, generate, read_jsonl, split_pool, ticket_text
 from tools.router.labels import CATEGORIES
-from tools.router.train import TrainParams, fit_model
+from tools.router.support_corpus import FOLDS, SUPPORT_FILE, TEST_FOLD, generate_support, intent_folds, load_support
+from tools.router.train import CROSS_FIT, TrainParams, fit_model
 
 
 def test_committed_corpus_is_exactly_what_the_generator_produces() -> None:
     regenerated = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in generate())
     assert hashlib.sha256(regenerated.encode()).hexdigest() == hashlib.sha256(GENERATED_FILE.read_bytes()).hexdigest()
+
+
+def test_committed_support_mail_is_exactly_what_the_generator_produces() -> None:
+    regenerated = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in generate_support())
+    assert hashlib.sha256(regenerated.encode()).hexdigest() == hashlib.sha256(SUPPORT_FILE.read_bytes()).hexdigest()
+
+
+def test_support_intents_are_groups_every_fold_holds_every_class_and_the_test_fold_is_never_trained() -> None:
+    vocabularies = load_support()
+    for lang, vocab in vocabularies.items():  # same intents in every language, so a fold is held out in all
+        assert {c: set(v) for c, v in vocab["intents"].items()} == {
+            c: set(v) for c, v in vocabularies["en"]["intents"].items()
+        }, lang
+    folds = intent_folds(vocabularies)
+    for category in CATEGORIES:
+        assert {folds[i] for i in vocabularies["en"]["intents"][category]} == set(range(FOLDS))
+    rows = read_jsonl(SUPPORT_FILE)
+    train_groups = {r["group"] for r in rows if r["split"] == "train"}
+    test_groups = {r["group"] for r in rows if r["split"] == "test"}
+    assert test_groups and not train_groups & test_groups
+    assert all(r["fold"] == TEST_FOLD for r in rows if r["split"] == "test")
+    assert sorted(f for held in CROSS_FIT for f in held) == [f for f in range(FOLDS) if f != TEST_FOLD]
+    assert not [r for r in rows if "{" in r["description"] + r["subject"]]  # every slot was filled
 
 
 def test_corpus_covers_every_class_and_language_with_held_out_splits() -> None:
@@ -78,3 +102,30 @@ def test_when_every_prediction_is_wrong_nothing_is_auto_routed() -> None:
     assert not calibration.false_confident(probs, labels, threshold).any()
     probs[:, 0] = 1.0  # certain and wrong: only the "never" threshold escalates these
     assert calibration.learn_then_test(probs, labels, targets=(0.05,))["0.05"] == calibration.NEVER
+
+
+def test_fitted_features_carry_no_per_process_state() -> None:
+    """A memory address pickled into the artifact would make two identical trainings differ byte-wise."""
+    import pickle
+    import subprocess
+    import sys
+
+    from tools.router.train import _drop_pruned_vocabulary
+
+    rows = [r for r in read_jsonl(GENERATED_FILE) if r["split"] == "train"][::40]
+    params = replace(TrainParams(), char_max_features=2000, word_max_features=1000, max_iter=300)
+    features, _ = fit_model(rows, params)
+    features.transform(["VPN down"])  # sklearn caches id(stop_words) here
+    _drop_pruned_vocabulary(features)
+    here = hashlib.sha256(pickle.dumps(features)).hexdigest()
+    code = (
+        "import hashlib, pickle; from dataclasses import replace;"
+        "from tools.router.corpus import GENERATED_FILE, read_jsonl;"
+        "from tools.router.train import TrainParams, fit_model, _drop_pruned_vocabulary;"
+        "rows = [r for r in read_jsonl(GENERATED_FILE) if r['split'] == 'train'][::40];"
+        "p = replace(TrainParams(), char_max_features=2000, word_max_features=1000, max_iter=300);"
+        "f, _ = fit_model(rows, p); f.transform(['x']); _drop_pruned_vocabulary(f);"
+        "print(hashlib.sha256(pickle.dumps(f)).hexdigest())"
+    )
+    there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert here == there

@@ -1,9 +1,9 @@
 """`helpdesk train` and `helpdesk route-eval FILE`: build Lola's embedded router and measure it alone.
 
-`train` regenerates the corpus and the support e-mails from the templates (deterministic), re-derives the CC0 subset when the
-CC0 source is present (else keeps the committed subset), trains, calibrates, picks the threshold table
-and writes the artifact, its manifest and the reliability diagram. `route-eval` prints router-only
-figures for any labeled JSONL: it measures, it never learns from the file.
+`train` regenerates the corpus and the support e-mails from the templates (deterministic), re-derives the
+CC0 subset when the CC0 source is present (else keeps the committed subset), trains, calibrates, picks the
+threshold table and writes the artifact, its manifest and the reliability diagram. `route-eval` prints
+router-only figures for any labeled JSONL: it measures, it never learns from the file.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Feature extraction of the router: character and word n-grams plus the curated domain lexicon.
+"""Feature extraction of the router: character and word n-grams, optionally the curated domain lexicon.
 
 Character n-grams carry across languages and spellings (VPN, WLAN, impresora/impressora); word n-grams
 carry phrases; the lexicon (data/corpus/lexicon.yaml) adds one count per category of domain stems found,
@@ -101,8 +101,10 @@ def build_features(params: dict[str, object]) -> Pipeline:
         token_pattern=r"(?u)\b\w[\w'-]*\w\b|\b\w\w\b",
         dtype=np.float32,
     )
-    union = FeatureUnion(
-        [("char", char), ("word", word), ("lexicon", LexiconFeatures(load_lexicon()))],
-        transformer_weights={"char": 1.0, "word": 1.0, "lexicon": params["lexicon_weight"]},  # type: ignore[dict-item]
-    )
+    blocks: list[tuple[str, object]] = [("char", char), ("word", word)]
+    weights = {"char": 1.0, "word": 1.0}
+    if params["lexicon_weight"]:  # 0 leaves the lexicon out (measured: it over-weights technical words)
+        blocks.append(("lexicon", LexiconFeatures(load_lexicon())))
+        weights["lexicon"] = float(params["lexicon_weight"])  # type: ignore[arg-type]
+    union = FeatureUnion(blocks, transformer_weights=weights)
     return Pipeline([("normalise", FunctionTransformer(normalise_all)), ("union", union)])

@@ -71,7 +71,7 @@ class Router:
         self._contrast = coef - coef.mean(axis=0, keepdims=True)
         union = self.features.named_steps["union"]
         self._names = np.asarray(union.get_feature_names_out(), dtype=object)
-        self._lexicon = dict(union.transformer_list)["lexicon"]
+        self._lexicon = dict(union.transformer_list).get("lexicon")
         self._blocks = [
             _TfidfBlock(vectorizer, float((union.transformer_weights or {}).get(name, 1.0)))
             for name, vectorizer in union.transformer_list
@@ -116,11 +116,12 @@ class Router:
             indices.append(idx + offset)
             values.append(val)
             offset += block.size
-        counts = np.asarray([len(m) for m in self._lexicon.matches(norm)], dtype=np.float64)
-        present = np.flatnonzero(counts)
-        indices.append(present + offset)
-        values.append(np.log1p(counts[present]) * self._lexicon_weight)
-        offset += len(counts)
+        if self._lexicon is not None:
+            counts = np.asarray([len(m) for m in self._lexicon.matches(norm)], dtype=np.float64)
+            present = np.flatnonzero(counts)
+            indices.append(present + offset)
+            values.append(np.log1p(counts[present]) * self._lexicon_weight)
+            offset += len(counts)
         idx, val = np.concatenate(indices), np.concatenate(values)
         return sparse.csr_matrix((val, idx, np.asarray([0, len(idx)])), shape=(1, offset))
 
@@ -159,7 +160,7 @@ class Router:
         if block == "word":
             parts = set(feature.split())
             return [t for t in tokens if t in parts]
-        if block == "lexicon":
+        if block == "lexicon" and self._lexicon is not None:
             matched = self._lexicon.matches(normalise(text))[CATEGORIES.index(feature.split(":", 1)[1])]
             return [t for t in tokens if any(t.startswith(m) or m.startswith(t) for m in matched if " " not in m)]
         return []

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from tools.router.corpus import CORPUS_DIR, LANGUAGES, TEMPLATES_DIR, _Filler, _stable_seed
+from tools.router.corpus import CORPUS_DIR, LANGUAGES, TEMPLATES_DIR, _capital, _Filler, _stable_seed
 from tools.router.labels import CATEGORIES, OUT_OF_SCOPE
 
 SUPPORT_DIR = TEMPLATES_DIR / "support"
@@ -45,7 +45,7 @@ def intent_folds(vocabularies: dict[str, dict[str, Any]], seed: int = SEED) -> d
 
 def _ticket(rng: random.Random, vocab: dict[str, Any], category: str, intent: dict[str, Any], fill: _Filler) -> str:
     sentences = rng.sample(intent["sentences"], k=min(len(intent["sentences"]), rng.choice((1, 1, 2, 2, 3))))
-    body = [fill(s) for s in sentences]
+    body = [_capital(fill(s)) for s in sentences]
     if category != OUT_OF_SCOPE and rng.random() < 0.5:
         body.append(fill(rng.choice(vocab["tried"])))
     side = OUT_OF_SCOPE if category == OUT_OF_SCOPE else "in_scope"

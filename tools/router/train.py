@@ -25,13 +25,17 @@ from tools.router.cc0 import weight as cc0_weight
 from tools.router.corpus import GENERATED_FILE, TEMPLATES_DIR, read_jsonl, ticket_text
 from tools.router.features import LEXICON_FILE, build_features
 from tools.router.labels import CATEGORIES, OUT_OF_SCOPE
+from tools.router.support_corpus import SUPPORT_FILE
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifact"
 ARTIFACT_NAME = "router.joblib"
 MANIFEST_NAME = "manifest.json"
 DIAGRAM_NAME = "reliability.png"
 MODEL_NAME = "local:tfidf-logreg"
 DEFAULT_RISK_TARGET = 0.05
+CROSS_FIT = ((0, 1), (2, 3))
+"""Support training folds scored together in one cross-fit (each group of folds held out once)."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class TrainParams:
     word_ngram_range: tuple[int, int] = (1, 2)
     word_min_df: int = 2
     word_max_features: int = 40_000
-    lexicon_weight: float = 1.0
+    lexicon_weight: float = 0.0  # off: lower group-held-out F1 with it (data/corpus/README.md, lexicon row)
     C: float = 4.0
     max_iter: int = 3000
     use_cc0: bool = True
@@ -63,26 +67,59 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _input_hashes(generated: Path, cc0: Path | None) -> dict[str, str]:
-    files = [generated, LEXICON_FILE, REVIEW_FILE, *sorted(TEMPLATES_DIR.glob("*.yaml"))]
+def _input_hashes(generated: Path, support: Path, cc0: Path | None) -> dict[str, str]:
+    files = [generated, support, LEXICON_FILE, REVIEW_FILE, *sorted(TEMPLATES_DIR.rglob("*.yaml"))]
     if cc0 is not None:
         files.append(cc0)
-    return {str(p.relative_to(p.parents[2])): _sha256(p) for p in files}
+    return {_relative(p): _sha256(p) for p in files}
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return path.name
 
 
 def _drop_pruned_vocabulary(features: Any) -> None:
-    """`stop_words_` only documents pruned n-grams and can be huge; sklearn documents it as removable."""
+    """`stop_words_` only documents pruned n-grams and can be huge; sklearn documents it as removable.
+    `_stop_words_id` is sklearn's cache of `id(stop_words)`, a memory address that differs between
+    processes; dropping it (sklearn re-checks on the next `build_analyzer`) keeps the artifact's bytes
+    reproducible."""
     for _, transformer in features.named_steps["union"].transformer_list:
-        if hasattr(transformer, "stop_words_"):
-            del transformer.stop_words_
+        for attribute in ("stop_words_", "_stop_words_id"):
+            if hasattr(transformer, attribute):
+                delattr(transformer, attribute)
 
 
-def _rows(generated: Path, cc0: Path | None) -> dict[str, list[dict[str, Any]]]:
+def _rows(generated: Path, support: Path, cc0: Path | None) -> dict[str, list[dict[str, Any]]]:
+    """train: generated train split + support training folds + CC0; the held-out sets stay apart:
+    `calibration` (phrase-held-out), `test` (phrase-held-out), `support_test` (the group-held-out fold)."""
     rows = read_jsonl(generated)
     split = {s: [r for r in rows if r["split"] == s] for s in ("train", "calibration", "test")}
-    if cc0 is not None and cc0.exists():
-        split["train"] = split["train"] + read_jsonl(cc0)
+    support_rows = read_jsonl(support)
+    split["support_train"] = [r for r in support_rows if r["split"] == "train"]
+    split["support_test"] = [r for r in support_rows if r["split"] == "test"]
+    cc0_rows = read_jsonl(cc0) if cc0 is not None and cc0.exists() else []
+    split["cc0"] = [r for r in cc0_rows if r["split"] == "train"]
+    split["cc0_calibration"] = [r for r in cc0_rows if r["split"] == "calibration"]
     return split
+
+
+def _cross_fitted_logits(
+    rows: dict[str, list[dict[str, Any]]], params: TrainParams
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Logits of every support training ticket from a model that never saw its intent (group): the
+    support folds are cross-fitted in CROSS_FIT groups, everything else is always in training."""
+    base = rows["train"] + rows["cc0"]
+    logits, scored = [], []
+    for held in CROSS_FIT:
+        held_rows = [r for r in rows["support_train"] if r["fold"] in held]
+        kept = [r for r in rows["support_train"] if r["fold"] not in held]
+        features, classifier = fit_model(base + kept, params)
+        logits.append(classifier.decision_function(features.transform([ticket_text(r) for r in held_rows])))
+        scored.extend(held_rows)
+    return np.vstack(logits), scored
 
 
 def _evaluate(probs: np.ndarray, rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
@@ -142,32 +179,62 @@ def fit_model(train_rows: list[dict[str, Any]], params: TrainParams) -> tuple[An
     return features, classifier
 
 
+def _labels(rows: list[dict[str, Any]]) -> np.ndarray:
+    return np.asarray([CATEGORIES.index(r["label"]) for r in rows])
+
+
 def train(
     params: TrainParams | None = None,
     out_dir: Path = ARTIFACT_DIR,
     generated: Path = GENERATED_FILE,
     cc0: Path | None = SUBSET_FILE,
+    support: Path = SUPPORT_FILE,
 ) -> TrainResult:
-    """Train, calibrate, choose thresholds, and write artifact + manifest + reliability diagram."""
+    """Train, calibrate under shift, choose thresholds, and write artifact + manifest + reliability diagram.
+
+    Calibration sets, each scored by a model that never saw its texts' templates: the phrase-held-out
+    calibration split (final model), the support e-mails of each fold of intents held out by
+    cross-fitting (models trained without those intents; one set per fold, because tickets of one
+    intent are not independent and the risk differs from one kind of request to the next) and, when
+    present, the held-out slice of real CC0 tickets (final model). Temperature is fitted on all; the
+    threshold for a risk target is the strictest one Learn-then-Test certifies on any set, so it must
+    hold for new wording, for every held-out group of requests and for text nobody on the team wrote.
+    """
     params = params or TrainParams()
     cc0 = cc0 if params.use_cc0 else None
-    rows = _rows(generated, cc0)
-    features, classifier = fit_model(rows["train"], params)
+    rows = _rows(generated, support, cc0)
+    features, classifier = fit_model(rows["train"] + rows["support_train"] + rows["cc0"], params)
 
     def logits(split: str) -> np.ndarray:
         return classifier.decision_function(features.transform([ticket_text(r) for r in rows[split]]))
 
-    def labels(split: str) -> np.ndarray:
-        return np.asarray([CATEGORIES.index(r["label"]) for r in rows[split]])
-
-    cal_logits = logits("calibration")
-    temperature = calibration.fit_temperature(cal_logits, labels("calibration"))
-    cal_probs = calibration.probabilities(cal_logits, temperature)
-    test_probs = calibration.probabilities(logits("test"), temperature)
-    thresholds = calibration.learn_then_test(cal_probs, labels("calibration"), params.risk_targets, params.delta)
+    group_logits, group_rows = _cross_fitted_logits(rows, params)
+    phrase_logits = logits("calibration")
+    group_folds = np.asarray([r["fold"] for r in group_rows])
+    calibration_sets = {"phrase_held_out": (phrase_logits, _labels(rows["calibration"]))} | {
+        f"group_held_out_fold{fold}": (group_logits[group_folds == fold], _labels(group_rows)[group_folds == fold])
+        for fold in sorted(set(group_folds.tolist()))
+    }
+    if rows["cc0_calibration"]:
+        calibration_sets["cc0_held_out"] = (logits("cc0_calibration"), _labels(rows["cc0_calibration"]))
+    temperature = calibration.fit_temperature(
+        np.vstack([v[0] for v in calibration_sets.values()]), np.concatenate([v[1] for v in calibration_sets.values()])
+    )
+    per_set = {
+        name: calibration.learn_then_test(
+            calibration.probabilities(lo, temperature), y, params.risk_targets, params.delta
+        )
+        for name, (lo, y) in calibration_sets.items()
+    }
+    thresholds = {t: max(table[t] for table in per_set.values()) for t in per_set["phrase_held_out"]}
     default_threshold = thresholds[f"{DEFAULT_RISK_TARGET:g}"]
+    cal_probs = {name: calibration.probabilities(lo, temperature) for name, (lo, _) in calibration_sets.items()}
+    tests = {
+        "phrase_held_out": (calibration.probabilities(logits("test"), temperature), rows["test"]),
+        "group_held_out": (calibration.probabilities(logits("support_test"), temperature), rows["support_test"]),
+    }
 
-    inputs = _input_hashes(generated, cc0)
+    inputs = _input_hashes(generated, support, cc0)
     fingerprint = hashlib.sha256(
         json.dumps({"inputs": inputs, "params": asdict(params)}, sort_keys=True).encode()
     ).hexdigest()[:12]
@@ -177,20 +244,30 @@ def train(
         "categories": list(CATEGORIES),
         "params": asdict(params),
         "inputs_sha256": inputs,
-        "rows": {split: len(r) for split, r in rows.items()},
+        "rows": {split: len(r) for split, r in rows.items()} | {"group_calibration": len(group_rows)},
         "temperature": temperature,
         "thresholds": thresholds,
+        "thresholds_per_calibration_set": per_set,
         "threshold_selection": {
-            "method": "Learn-then-Test, fixed-sequence binomial tests on the calibration split",
+            "method": "Learn-then-Test, fixed-sequence binomial tests, on each calibration set; the strictest wins",
+            "calibration_sets": {
+                "phrase_held_out": "generated calibration split (phrases never in training), final model",
+                "group_held_out_fold<k>": f"support e-mails of fold k intents, cross-fitted over {CROSS_FIT}",
+                "cc0_held_out": "reviewed CC0 rows never trained on (real helpdesk text), final model",
+            },
             "delta": params.delta,
             "loss": "auto-routed (in-scope prediction, confidence >= threshold) to a class other than its label",
         },
         "calibration": {
-            "ece_calibration": calibration.expected_calibration_error(cal_probs, labels("calibration")),
-            "ece_test": calibration.expected_calibration_error(test_probs, labels("test")),
+            f"ece_calibration_{name}": calibration.expected_calibration_error(p, calibration_sets[name][1])
+            for name, p in cal_probs.items()
+        }
+        | {f"ece_test_{name}": calibration.expected_calibration_error(p, _labels(r)) for name, (p, r) in tests.items()},
+        "test_metrics_at_default_risk": {
+            name: {"risk_target": DEFAULT_RISK_TARGET, "threshold": default_threshold}
+            | _evaluate(p, r, default_threshold)
+            for name, (p, r) in tests.items()
         },
-        "test_metrics_at_default_risk": {"risk_target": DEFAULT_RISK_TARGET, "threshold": default_threshold}
-        | _evaluate(test_probs, rows["test"], default_threshold),
         "versions": {
             "sklearn": sklearn.__version__,
             "numpy": np.__version__,
@@ -208,14 +285,13 @@ def train(
         "model_version": manifest["model_version"],
     }
     artifact = out_dir / ARTIFACT_NAME
+    _drop_pruned_vocabulary(features)  # transforming above re-created sklearn's per-process cache
     joblib.dump(bundle, artifact, compress=3)
     manifest["artifact_sha256"] = _sha256(artifact)
     (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
     plot_reliability(
-        {
-            "calibration split": calibration.reliability(cal_probs, labels("calibration")),
-            "test split": calibration.reliability(test_probs, labels("test")),
-        },
+        {f"calibration: {name}": calibration.reliability(p, calibration_sets[name][1]) for name, p in cal_probs.items()}
+        | {f"test: {name}": calibration.reliability(p, _labels(r)) for name, (p, r) in tests.items()},
         out_dir / DIAGRAM_NAME,
         f"Router reliability (T={temperature:.2f}, {manifest['model_version']})",
     )
