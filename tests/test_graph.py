@@ -54,7 +54,9 @@ def test_every_edge_case_ends_in_a_terminal_record(ticket_id: str) -> None:
 def test_unsafe_or_unanswerable_tickets_go_to_a_person(ticket_id: str, code: str) -> None:
     record = triage_ticket(EDGE[ticket_id], DRY)
     assert record["route"] == "human" and record["agent"] == "human"
-    assert code in record["escalation_codes"]
+    # Lola either recognises an out-of-scope ticket or knows she is unsure: both reach a person.
+    allowed = {code, "low_confidence"} if code == "out_of_scope" else {code}
+    assert allowed & set(record["escalation_codes"]), record["escalation_codes"]
     assert record["resolution"] is None
 
 
