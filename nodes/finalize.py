@@ -48,9 +48,12 @@ def triage_record(state: HelpdeskState) -> dict[str, Any]:
     specialist = state.get("specialist") or {}
     escalation = state.get("escalation") or {}
     writeback = state.get("writeback") or {}
-    category = routing.get("category", "out_of_scope")
     escalated = bool(state.get("escalated"))
     decision = (escalation.get("decision") or {}).get("decision")
+    if escalated and decision != "reassign" and specialist.get("outcome") != "resolve":
+        # A hand-back re-route that no specialist confirmed does not overwrite Lola's first reading.
+        routing = state.get("initial_routing") or routing
+    category = routing.get("category", "out_of_scope")
     resolution = specialist.get("resolution") if specialist.get("outcome") == "resolve" else None
     if escalated and decision not in {"approve", "edit"}:
         resolution = None
