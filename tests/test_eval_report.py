@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from matplotlib.image import imread
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -20,6 +17,7 @@ from evals.runner import run_suite
 from evals.suite import Case, Expect, load_suite
 from graph.cli import app
 from graph.context import Context
+from tests.support.browser import chromium, pixel_spread, screenshot
 from tests.test_eval_runner import obedient_triage, oracle_for, small_suite
 
 SECRET = "Sommer2026!Haus"
@@ -75,7 +73,7 @@ def test_html_of_a_clean_run_says_no_failures() -> None:
     assert "Failures (0)" in page and "Gate passed" in page
 
 
-CHROMIUM = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+CHROMIUM = chromium()
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium on this machine")
@@ -83,26 +81,9 @@ def test_html_renders_in_a_headless_browser(tmp_path: Path) -> None:
     run = mixed_run()
     page, shot = tmp_path / "report.html", tmp_path / "shot.png"
     write_html(run, summarize(run), page)
-    subprocess.run(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--window-size=1280,2400",
-            f"--screenshot={shot}",
-            page.as_uri(),
-        ],
-        check=False,
-        capture_output=True,
-        timeout=60,
-    )
+    screenshot(CHROMIUM, page, shot, size=(1280, 2400))
     assert shot.is_file() and shot.stat().st_size > 20_000
-    pixels = imread(shot)
-    assert pixels.std() > 0.05  # tables and charts drawn, not a blank page
+    assert pixel_spread(shot) > 0.05  # tables and charts drawn, not a blank page
 
 
 @pytest.fixture

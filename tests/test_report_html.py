@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from graph.cli import app
+from tests.support.browser import chromium, screenshot
 from tests.test_store import _metrics_dataset
 from tools.store import open_store
 from tools.store.html import render_html
@@ -79,35 +78,15 @@ def assert_self_contained(html: str) -> None:
     assert "url(" not in html
 
 
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-
-
 @pytest.mark.slow
 def test_the_html_report_renders_in_headless_chromium(filled_store: str, tmp_path: Path) -> None:
-    browser = _chromium()
+    browser = chromium()
     if browser is None:
         pytest.skip("no chromium / chromium-browser / google-chrome on PATH to render the report")
     page, shot = tmp_path / "report.html", tmp_path / "shot.png"
     with open_store(filled_store) as store:
         page.write_text(render_html(store.report(baseline_ttr_s=3600)), encoding="utf-8")
-    subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            f"--screenshot={shot}",
-            "--window-size=1280,2000",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    screenshot(browser, page, shot)
     assert shot.exists(), "chromium wrote no screenshot"
     from PIL import Image, ImageStat
 
