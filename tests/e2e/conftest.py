@@ -80,21 +80,30 @@ def start_server(directory: Path, sandbox: SandboxHandle) -> tuple[subprocess.Po
         str(absolute_config(directory)),
         "--no-persist",
     ]
+    process, url = launch(command, directory, env, log, health="/ok")
+    return process, Server(url, API_KEY, SECRETS, log, sandbox)
+
+
+def launch(
+    command: list[str], directory: Path, env: dict[str, str], log: Path, *, health: str
+) -> tuple[subprocess.Popen, str]:
+    """Start a server process on the port in `command` and wait until `health` answers 200."""
+    port = command[command.index("--port") + 1]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=directory, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"{log.stem} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{url}/ok", timeout=1).status_code == 200:
-                return process, Server(url, API_KEY, SECRETS, log, sandbox)
+            if httpx.get(f"{url}{health}", timeout=1).status_code == 200:
+                return process, url
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError(f"server did not answer /ok within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+    stop(process)
+    raise RuntimeError(f"{log.stem} did not answer {health} within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ import httpx
 import pytest
 from langgraph_sdk import get_client
 
-from tests.e2e.conftest import API_KEY, ROOT, free_port, stop
+from tests.e2e.conftest import API_KEY, ROOT, free_port, launch, stop
 
 pytestmark = pytest.mark.slow
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
@@ -80,21 +79,7 @@ def start_aegra(directory: Path, config: Path, database: str, name: str) -> tupl
     }
     log = directory / f"{name}.log"
     command = [sys.executable, "-m", "uvicorn", "aegra_api.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=directory, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    stop(process)
-    raise RuntimeError(f"{name} did not become healthy within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+    return launch(command, directory, env, log, health="/health")
 
 
 @pytest.fixture(scope="module")
