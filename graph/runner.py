@@ -19,6 +19,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from graph.context import Context
 from graph.schemas import Ticket, describe_validation_error
+from nodes.finalize import error_record
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,9 @@ def run_ticket(ticket: Any, context: Context | None = None) -> dict[str, Any]:
             trace.finish(state)
         return state
     except Exception as exc:  # the graph must never lose a ticket: record the failure instead
-        log.error("graph failed on ticket %r: %s", _ticket_id(ticket), traceback.format_exc())
-        return {"result": failure_record(ticket, f"internal error: {type(exc).__name__}: {exc}")}
+        record = error_record(ticket, f"internal error: {type(exc).__name__}: {exc}")
+        log.error("graph failed on ticket %r: %s", record["id"], traceback.format_exc())
+        return {"result": record}
 
 
 def triage_ticket(ticket: Any, context: Context | None = None) -> dict[str, Any]:
@@ -91,36 +93,10 @@ def triage_many(
     With `workers > 1` and enough tickets, a pool of forked processes shares the work; each process
     keeps its own store connection, opened after the fork.
     """
-    run = partial(runner or _triage, context=context)
+    run = partial(runner or triage_ticket, context=context)
     if workers <= 1 or expected < PARALLEL_MIN_TICKETS or "fork" not in mp.get_all_start_methods():
         yield from map(run, tickets)
         return
     warm_up()
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
         yield from pool.map(run, tickets, chunksize=8)
-
-
-def _triage(ticket: Any, context: Context | None) -> dict[str, Any]:
-    return triage_ticket(ticket, context)
-
-
-def failure_record(ticket: Any, error: str) -> dict[str, Any]:
-    """A terminal record for a ticket the graph could not finish: a person must take it."""
-    return {
-        "id": _ticket_id(ticket),
-        "error": error,
-        "category": "out_of_scope",
-        "route": "human",
-        "agent": "human",
-        "confidence": 0.0,
-        "escalated": True,
-        "reasons": [error],
-        "resolution": None,
-        "writeback": None,
-        "needs_review": True,
-    }
-
-
-def _ticket_id(ticket: Any) -> str | None:
-    raw = ticket.get("id") if isinstance(ticket, dict) else None
-    return str(raw) if isinstance(raw, str | int) and not isinstance(raw, bool) else None

@@ -31,19 +31,7 @@ def triage_record(state: HelpdeskState) -> dict[str, Any]:
     """The terminal record: id, category, route, agent, confidence, escalated, reasons, resolution, writeback."""
     ticket = state.get("ticket") or {}
     if state.get("error"):
-        raw_id = ticket.get("id") if isinstance(ticket, dict) else None
-        return {
-            "id": str(raw_id) if isinstance(raw_id, str | int) else None,
-            "error": state["error"],
-            "category": "out_of_scope",
-            "route": "human",
-            "agent": "human",
-            "confidence": 0.0,
-            "escalated": True,
-            "reasons": [state["error"]],
-            "resolution": None,
-            "writeback": None,
-        }
+        return error_record(ticket, state["error"])
     routing = state.get("routing") or {}
     specialist = state.get("specialist") or {}
     escalation = state.get("escalation") or {}
@@ -86,6 +74,24 @@ def triage_record(state: HelpdeskState) -> dict[str, Any]:
         },
         "model": routing.get("model"),
         "llm_calls": routing.get("llm_calls", 0),
+    }
+
+
+def error_record(ticket: Any, error: str) -> dict[str, Any]:
+    """The terminal record of a ticket that could not be handled: a person must take it."""
+    raw_id = ticket.get("id") if isinstance(ticket, dict) else None
+    return {
+        "id": str(raw_id) if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else None,
+        "error": error,
+        "category": "out_of_scope",
+        "route": "human",
+        "agent": "human",
+        "confidence": 0.0,
+        "escalated": True,
+        "reasons": [error],
+        "resolution": None,
+        "writeback": None,
+        "needs_review": True,
     }
 
 

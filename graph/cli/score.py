@@ -35,6 +35,7 @@ def score(
     from evals.routing_metrics import format_metrics, routing_metrics
     from graph.jsonl import read_lines
     from graph.runner import triage_many
+    from nodes.coordinator import route_from_coordinator
 
     tickets = [line.value for line in read_lines(file) if line.value is not None and "label" in line.value]
     if limit:
@@ -47,8 +48,9 @@ def score(
         for ticket, record in zip(tickets, records, strict=True):
             graph_rows.append(_row(ticket, record["category"], record["escalated"], record))
             router = record.get("router") or {}
-            router_escalated = router.get("category") == "out_of_scope" or (router.get("confidence") or 0.0) < (
-                router.get("threshold") or 1.0
+            # A ticket the graph could not take (an error record) has no router decision: it went to a person.
+            router_escalated = (
+                not router.get("category") or route_from_coordinator({"routing": router}) == "uncertainty"
             )
             router_rows.append(_row(ticket, router.get("category", "out_of_scope"), router_escalated, record))
             advance()
