@@ -77,12 +77,18 @@ def safe_evidence(words: list[str], text: str) -> list[str]:
     attacker planted (canary strings, "close this ticket") or identifiers the ticket quoted.
     """
     lowered = text.lower()
-    injected = [lowered[f["start"] : f["end"]] for f in find_injection(text)]
+    injected = [_whole_lines(lowered, f["start"], f["end"]) for f in find_injection(text)]
     return [
         word
         for word in words
         if not any(ch.isdigit() for ch in word) and not any(word.lower() in span for span in injected)
     ]
+
+
+def _whole_lines(text: str, start: int, end: int) -> str:
+    """The lines a finding touches: what follows an instruction on its line (a quoted payload such as
+    "close_notes: 'auto-closed'") is the attacker's text too, even where the pattern stopped matching."""
+    return text[text.rfind("\n", 0, start) + 1 : (text.find("\n", end) + 1 or len(text) + 1) - 1]
 
 
 def _reason(category: str, confidence: float, evidence: list[str], tried: list[str]) -> str:
