@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import sklearn
 
-from tools.router import RouterPrediction, load_router
+from tools.router import RouterPrediction, encoder, load_router
 from tools.router.calibration import NEVER
 from tools.router.corpus import GENERATED_FILE, read_jsonl, ticket_text
 from tools.router.labels import CATEGORIES
@@ -55,7 +55,7 @@ def test_prediction_shape(router: Router) -> None:
     assert sum(p.probabilities.values()) == pytest.approx(1.0, abs=1e-9)
     assert p.confidence == pytest.approx(max(p.probabilities.values()))
     assert p.confidence == p.probabilities[p.category]
-    assert p.model == "local:tfidf-logreg" and p.model_version
+    assert p.model == "local:use-tfidf-logreg" and p.model_version
 
 
 def test_evidence_words_occur_in_the_text(router: Router, test_split: list[dict]) -> None:
@@ -71,7 +71,9 @@ def test_fast_path_features_equal_the_fitted_pipeline(router: Router, test_split
     for row in test_split[::60]:
         text = ticket_text(row) + " [REDACTED:password] 0x80070005 Überweisung"
         fast = router.vectorise(text).toarray()
-        batch = router.features.transform([text]).toarray()
+        ngrams = router.features.transform([text]).toarray()
+        embedding = encoder.embed([text], router.embedding) * router.embedding_weight
+        batch = np.hstack([ngrams, embedding])
         np.testing.assert_allclose(fast, batch, atol=1e-6)
 
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from tools.router import calibration
-from tools.router.corpus import GENERATED_FILE, generate, read_jsonl, split_pool, ticket_text
+from tools.router.corpus import GENERATED_FILE, generate, read_jsonl, split_pool
 from tools.router.labels import CATEGORIES
 from tools.router.support_corpus import FOLDS, SUPPORT_FILE, TEST_FOLD, generate_support, intent_folds, load_support
-from tools.router.train import CROSS_FIT, TrainParams, fit_model
+from tools.router.train import CROSS_FIT, TrainParams, design_matrix, fit_model
 
 
 def test_committed_corpus_is_exactly_what_the_generator_produces() -> None:
@@ -60,10 +60,10 @@ def test_held_out_phrases_never_appear_in_the_training_pool() -> None:
 
 def test_training_twice_on_a_slice_gives_identical_predictions() -> None:
     rows = [r for r in read_jsonl(GENERATED_FILE) if r["split"] == "train"][::25]
-    probe = [ticket_text(r) for r in read_jsonl(GENERATED_FILE) if r["split"] == "test"][::50]
+    probe = [r for r in read_jsonl(GENERATED_FILE) if r["split"] == "test"][::50]
     params = replace(TrainParams(), char_max_features=5000, word_max_features=2000, max_iter=500)
     first = [fit_model(rows, params) for _ in range(2)]
-    outputs = [clf.predict_proba(feat.transform(probe)) for feat, clf in first]
+    outputs = [clf.predict_proba(design_matrix(feat, probe, params)) for feat, clf in first]
     np.testing.assert_array_equal(outputs[0], outputs[1])
 
 

@@ -24,6 +24,7 @@ import sklearn
 import yaml
 from scipy import sparse
 
+from tools.router import encoder
 from tools.router.calibration import NEVER, probabilities
 from tools.router.features import normalise
 from tools.router.labels import CATEGORIES
@@ -59,7 +60,8 @@ class RouterPrediction:
 
 
 class Router:
-    """A fitted feature union + logistic regression with its temperature and threshold table."""
+    """Fitted n-gram features and sentence embedding + logistic regression, with its temperature and
+    threshold table."""
 
     def __init__(self, bundle: dict[str, Any]) -> None:
         self.features = bundle["features"]
@@ -67,6 +69,10 @@ class Router:
         self.temperature = float(bundle["temperature"])
         self.thresholds = {float(k): float(v) for k, v in bundle["thresholds"].items()}
         self.model_version = str(bundle["model_version"])
+        self.embedding_weight = float(bundle.get("embedding_weight", 0.0))
+        self.embedding: encoder.Kind = bundle.get("embedding", "full")
+        if self.embedding_weight:
+            encoder.warm(self.embedding)
         coef = np.asarray(self.classifier.coef_, dtype=np.float64)
         self._contrast = coef - coef.mean(axis=0, keepdims=True)
         union = self.features.named_steps["union"]
@@ -122,13 +128,19 @@ class Router:
             indices.append(present + offset)
             values.append(np.log1p(counts[present]) * self._lexicon_weight)
             offset += len(counts)
+        if self.embedding_weight:
+            indices.append(np.arange(offset, offset + encoder.DIMENSIONS))
+            values.append(encoder.embed([text], self.embedding)[0].astype(np.float64) * self.embedding_weight)
+            offset += encoder.DIMENSIONS
         idx, val = np.concatenate(indices), np.concatenate(values)
         return sparse.csr_matrix((val, idx, np.asarray([0, len(idx)])), shape=(1, offset))
 
     def _evidence(self, text: str, x: Any, cls: int) -> list[str]:
         """The words of the text whose n-grams and lexicon stems pushed most towards the chosen class."""
         row = x.tocsr()
-        contributions = row.data * self._contrast[cls, row.indices]
+        words = row.indices < len(self._names)  # the embedding block names no words: it is not evidence
+        indices = row.indices[words]
+        contributions = row.data[words] * self._contrast[cls, indices]
         top = np.argsort(-contributions)[:_TOP_FEATURES]
         surface: dict[str, str] = {}
         skip = _function_words()
@@ -142,7 +154,7 @@ class Router:
             weight = float(contributions[i])
             if weight <= 0:
                 break
-            for token in self._tokens_for(str(self._names[row.indices[i]]), tokens, text):
+            for token in self._tokens_for(str(self._names[indices[i]]), tokens, text):
                 score[token] += weight
         ranked = sorted(score, key=lambda t: (-score[t], t))
         return [surface[t] for t in ranked[:_EVIDENCE_WORDS]]

