@@ -29,6 +29,7 @@ format: sync
 	$(UV) run ruff check --fix .
 
 bench: sync
+	$(UV) run python bench/router_latency.py
 	$(UV) run python bench/graph_latency.py
 
 eval: sync
