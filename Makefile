@@ -30,6 +30,7 @@ format: sync
 
 bench: sync
 	$(UV) run python bench/router_latency.py
+	$(UV) run python bench/retrieval_latency.py
 	$(UV) run python bench/graph_latency.py
 
 eval: sync

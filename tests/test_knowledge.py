@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -88,15 +87,6 @@ def test_non_it_topics_outweigh_it_articles_for_payroll_questions() -> None:
 def test_no_match_gives_zero_confidence() -> None:
     match = retrieve("network", "zzzz qqqq", "en")
     assert match.best is None and match.confidence == 0.0
-
-
-def test_retrieval_is_fast_once_indexes_are_built() -> None:
-    text = "Seit heute kann ich das Netzlaufwerk nicht öffnen, Fehler 0x80070035 vom Dateiserver"
-    retrieve("network", text, "de")  # builds and caches the indexes
-    start = time.perf_counter()
-    for _ in range(50):
-        retrieve("network", text, "de")
-    assert (time.perf_counter() - start) / 50 < 0.005
 
 
 def test_entity_extraction() -> None:

@@ -1,0 +1,53 @@
+"""Time the specialists' runbook retrieval once its indexes are built (budget: under 5 ms per query).
+
+Queries are the team-written corpus, each retrieved in the domain of its label (out-of-scope tickets
+in every domain), as the specialists do after Lola routes.
+
+    uv run python bench/retrieval_latency.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+WRITTEN = Path(__file__).resolve().parent.parent / "data" / "corpus" / "written"
+DOMAINS = ("network", "software_cloud", "hardware")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=2, help="passes over the tickets")
+    args = parser.parse_args()
+
+    from tools.knowledge import retrieve
+
+    rows = [json.loads(line) for path in sorted(WRITTEN.glob("*.jsonl")) for line in path.open(encoding="utf-8")]
+    queries = [
+        (domain, f"{row.get('subject') or ''}\n{row['description']}", row["language"])
+        for row in rows
+        for domain in ([row["label"]] if row["label"] in DOMAINS else DOMAINS)
+    ]
+    started = time.perf_counter()
+    for domain in DOMAINS:
+        retrieve(domain, "warm up", "en")
+    built = time.perf_counter()
+    timings = []
+    for _ in range(args.repeat):
+        for domain, text, language in queries:
+            begin = time.perf_counter()
+            retrieve(domain, text, language)
+            timings.append((time.perf_counter() - begin) * 1000)
+    timings.sort()
+    print(f"index build {built - started:.2f} s")
+    print(
+        f"retrieve over {len(queries)} queries x {args.repeat}: p50 {statistics.median(timings):.2f} ms, "
+        f"p95 {timings[int(0.95 * len(timings))]:.2f} ms, mean {statistics.fmean(timings):.2f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
