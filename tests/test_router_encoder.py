@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -44,3 +46,22 @@ def test_memoised_block_returns_the_same_vectors_and_forgets_afterwards() -> Non
         np.testing.assert_array_equal(first, encoder.embed(texts))
     assert encoder._memo is None
     np.testing.assert_allclose(first, direct, atol=1e-6)
+
+
+def test_the_cached_tokenizer_is_rebuilt_when_unreadable_and_tokenizes_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "Meu notebook não liga desde ontem; VPN-Fehler 809"
+    expected = encoder._tokenizer().encode(text, out_type=int, add_bos=False, add_eos=False)
+    monkeypatch.setenv("HELPDESK_ENCODER_CACHE", str(tmp_path))
+    cached = tmp_path / f"use-m3-tokenizer-{encoder.version()}.pkl"
+    for state in ("absent", "written", "corrupt"):
+        if state == "corrupt":
+            cached.write_bytes(b"not a pickle")
+        encoder._tokenizer.cache_clear()
+        try:
+            ids = encoder._tokenizer().encode(text, out_type=int, add_bos=False, add_eos=False)
+        finally:
+            encoder._tokenizer.cache_clear()
+        assert ids == expected, state
+        assert cached.exists() and cached.stat().st_size > 1_000_000, state
