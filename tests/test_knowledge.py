@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tools.knowledge import DOMAINS, LANGUAGES, domain_scores, extract_entities, load_knowledge, retrieve
-from tools.knowledge.analyzer import analyze, fold
+from tools.knowledge.analyzer import analyze, fold, phrase_term, phrases
 from tools.knowledge.articles import load_out_of_scope
 from tools.notes import render_note, validate_note
 
@@ -149,3 +149,17 @@ def test_new_articles_are_found_by_their_title_and_a_german_paraphrase(
         match = retrieve(domain, text, language)  # type: ignore[arg-type]
         assert match.best is not None and match.best.article.id == article_id, (text, match.hits[:3])
         assert match.best_domain == domain, (text, match.best_domain)
+
+
+def test_non_it_phrases_match_as_a_whole_not_word_by_word() -> None:
+    """ "débité deux fois" (charged twice) is billing; "redémarré deux fois" (restarted twice) is not."""
+    billing = domain_scores("J'ai été débité deux fois pour le même abonnement ce mois-ci", "fr")
+    restart = domain_scores("Le routeur a redémarré deux fois cette nuit et le Wi-Fi coupe", "fr")
+    assert max(billing, key=billing.__getitem__) == "out_of_scope"
+    assert restart["out_of_scope"] == 0.0
+
+
+def test_phrase_terms_join_content_words_and_keep_single_words_plain() -> None:
+    assert phrase_term("charged twice", "en") == ["charg_twice"]
+    assert phrase_term("the invoice", "en") == analyze("invoice", "en")
+    assert "charg_twice" in phrases("I was charged twice for May", "en")

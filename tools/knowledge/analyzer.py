@@ -5,6 +5,8 @@ one (IT vocabulary is English in every language: "VPN", "Outlook", "reset"), the
 "contraseña" and "contrasena", or "Drucker" and "druckern", meet. Stop words of all five languages
 are dropped because tickets mix languages, and so are the authored ticket filler words of
 `data/knowledge/stopwords.yaml` ("problem", "bitte", "ayuda"), which say nothing about the domain.
+Multi-word phrases can also be matched as a whole (`phrases`): "charged twice" should not fire on
+every ticket that says "twice".
 """
 
 from __future__ import annotations
@@ -74,3 +76,35 @@ def analyze(text: str, language: str | None = "en") -> list[str]:
         stems = {fold(own.stemWord(word)), fold(english.stemWord(word))}
         terms.extend(sorted(s for s in stems if len(s) >= 2))
     return terms
+
+
+PHRASE_JOIN = "_"
+"""Joins a phrase's stems into one index term ("debit_deux_fois"); words never contain it."""
+MAX_PHRASE_WORDS = 3
+
+
+def _stem_runs(text: str, language: str | None) -> list[list[str]]:
+    """The text's content words as two stem sequences: stemmed in `language` and in English."""
+    language = language if language in _STEMMER_NAMES else "en"
+    stops = stop_words()
+    kept = [w for w in _WORD.findall(text.lower()) if len(fold(w)) >= 2 and fold(w) not in stops]
+    return [[fold(_stemmer(lang).stemWord(w)) for w in kept] for lang in dict.fromkeys((language, "en"))]
+
+
+def phrase_term(phrase: str, language: str | None = "en") -> list[str]:
+    """Index terms of one authored phrase matched as a whole: a single content word stays a word
+    term; two or more become joined phrase terms (one per stemmer)."""
+    runs = _stem_runs(phrase, language)
+    if len(runs[0]) < 2:
+        return analyze(phrase, language)
+    return sorted({PHRASE_JOIN.join(run) for run in runs})
+
+
+def phrases(text: str, language: str | None = "en") -> list[str]:
+    """Every run of 2 to MAX_PHRASE_WORDS consecutive content words of a ticket as a joined term,
+    so a query meets the phrase terms of `phrase_term`."""
+    out: list[str] = []
+    for run in _stem_runs(text, language):
+        for size in range(2, MAX_PHRASE_WORDS + 1):
+            out.extend(PHRASE_JOIN.join(run[i : i + size]) for i in range(len(run) - size + 1))
+    return out

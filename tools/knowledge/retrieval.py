@@ -18,7 +18,7 @@ from functools import lru_cache
 import bm25s
 import numpy as np
 
-from tools.knowledge.analyzer import analyze
+from tools.knowledge.analyzer import analyze, phrase_term, phrases
 from tools.knowledge.articles import (
     DOMAINS,
     LANGUAGES,
@@ -79,10 +79,14 @@ def article_terms(article: Article) -> list[str]:
 
 
 def topic_terms(topic: OutOfScopeTopic) -> list[str]:
-    """The index terms of one non-IT topic (title and keywords per language)."""
+    """The index terms of one non-IT topic: title words, and each keyword matched as a whole phrase.
+
+    The topics only veto a specialist (a hand-back), so they must be precise: "débité deux fois"
+    must not fire on "redémarré deux fois"."""
     terms = analyze(topic.title, "en")
     for lang in LANGUAGES:
-        terms += analyze(" ; ".join(topic.keywords[lang]), lang)
+        for keyword in topic.keywords[lang]:
+            terms += phrase_term(keyword, lang)
     return terms
 
 
@@ -96,7 +100,8 @@ class TermIndex:
 
     def scores(self, text: str, language: str | None) -> np.ndarray:
         """BM25 score of every document for `text` (each distinct query term counted once)."""
-        query = [t for t in dict.fromkeys(analyze(text, language)) if t in self._bm25.vocab_dict]
+        terms = analyze(text, language) + phrases(text, language)
+        query = [t for t in dict.fromkeys(terms) if t in self._bm25.vocab_dict]
         if not query:
             return np.zeros(len(self.terms), dtype=np.float32)
         return self._bm25.get_scores(query)
