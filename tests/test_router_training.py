@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from tools.router import calibration
+from tools.router import train as train_module
 from tools.router.corpus import GENERATED_FILE, generate, read_jsonl, split_pool
 from tools.router.labels import CATEGORIES
 from tools.router.support_corpus import FOLDS, SUPPORT_FILE, TEST_FOLD, generate_support, intent_folds, load_support
-from tools.router.train import CROSS_FIT, TrainParams, design_matrix, fit_model
+from tools.router.train import CROSS_FIT, WRITER_SET, TrainParams, design_matrix, fit_model
 
 
 def test_committed_corpus_is_exactly_what_the_generator_produces() -> None:
@@ -129,3 +130,29 @@ def test_fitted_features_carry_no_per_process_state() -> None:
     )
     there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert here == there
+
+
+def test_written_tickets_are_one_calibration_set_each_scored_without_its_writer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    generated = read_jsonl(GENERATED_FILE)
+    test_rows = [r for r in generated if r["split"] == "test"][::40]
+    written = [{**r, "writer": f"w{i % 4}", "source": "written"} for i, r in enumerate(test_rows)]
+    train_rows = [r for r in generated if r["split"] == "train"][::40]
+    rows = {"train": train_rows, "support_train": [], "cc0": [], "written": written}
+    params = replace(TrainParams(), char_max_features=5000, word_max_features=2000, max_iter=500)
+    seen_writers: list[set[str]] = []
+
+    def recording_fit(train_rows: list[dict], fit_params: TrainParams) -> tuple:
+        seen_writers.append({r["writer"] for r in train_rows if "writer" in r})
+        return fit_model(train_rows, fit_params)
+
+    monkeypatch.setattr(train_module, "fit_model", recording_fit)
+    held_out = train_module._cross_fitted_logits(rows, params)
+
+    assert set(held_out) == {WRITER_SET}
+    logits, scored = held_out[WRITER_SET]
+    assert logits.shape == (len(written), len(CATEGORIES))
+    assert sorted(map(id, scored)) == sorted(map(id, written))  # every written ticket exactly once
+    folds = [(seen, {r["writer"] for r in written} - seen) for seen in seen_writers]
+    assert len(folds) == 3 and all(held and not (held & seen) for seen, held in folds)
