@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +17,9 @@ from tools.router.corpus import GENERATED_FILE, generate, read_jsonl, split_pool
 from tools.router.labels import CATEGORIES
 from tools.router.support_corpus import FOLDS, SUPPORT_FILE, TEST_FOLD, generate_support, intent_folds, load_support
 from tools.router.train import CROSS_FIT, WRITER_SET, TrainParams, design_matrix, fit_model
+from tools.router.written import read_written
+
+SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval" / "multilang-tickets.jsonl"
 
 
 def test_committed_corpus_is_exactly_what_the_generator_produces() -> None:
@@ -156,3 +161,24 @@ def test_written_tickets_are_one_calibration_set_each_scored_without_its_writer(
     assert sorted(map(id, scored)) == sorted(map(id, written))  # every written ticket exactly once
     folds = [(seen, {r["writer"] for r in written} - seen) for seen in seen_writers]
     assert len(folds) == 3 and all(held and not (held & seen) for seen, held in folds)
+
+
+@pytest.mark.skipif(not SHARED_EVAL.is_file(), reason="../shared/data/eval is not present (only in CI and dev)")
+def test_no_written_ticket_is_copied_from_the_evaluation_set() -> None:
+    """Aggregate check only: no written text equals a subject or description of the measuring set
+    or shares an 8-word run with one (an LLM-assisted writer could reproduce a memorised ticket)."""
+    theirs: set[tuple[str, ...]] = set()
+    texts: set[str] = set()
+    for row in read_jsonl(SHARED_EVAL):
+        texts |= {(row.get("subject") or "").strip().lower(), (row.get("description") or "").strip().lower()}
+        theirs |= _shingles(row.get("description") or "")
+    texts.discard("")
+    ours = read_written()
+    assert len(ours) > 3000
+    assert not [r["id"] for r in ours if {r["subject"].strip().lower(), r["description"].strip().lower()} & texts]
+    assert not [r["id"] for r in ours if _shingles(r["description"]) & theirs]
+
+
+def _shingles(text: str, n: int = 8) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
