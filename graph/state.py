@@ -51,6 +51,7 @@ class Screening(TypedDict, total=False):
     injection: list[Finding]  # prompt-injection patterns
     secrets: list[Finding]  # passwords, card numbers, tokens, keys
     pii: list[Finding]  # e-mail addresses, phone numbers
+    security: list[Finding]  # a reported security incident: phishing, malware, compromise, lost/stolen device
     warnings: list[str]  # e.g. "empty ticket", "description truncated from N chars"
     text: str  # the normalised subject + description with secrets masked: what agents read
 

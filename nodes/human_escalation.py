@@ -57,7 +57,8 @@ def internal_note(state: HelpdeskState) -> str:
         lines.append(f"{specialist.get('agent')}: {specialist.get('outcome')} ({specialist.get('why', '')}).")
         if specialist.get("resolution"):
             lines += ["Draft note:", specialist["resolution"]]
-    found = [f"{len(screening.get(k, []))} {k}" for k in ("injection", "secrets", "pii") if screening.get(k)]
+    groups = ("injection", "secrets", "pii", "security")
+    found = [f"{len(screening.get(k, []))} {k}" for k in groups if screening.get(k)]
     if found:
         lines.append("Screening found: " + ", ".join(found) + " (values never shown).")
     lines.append(f"Language: {screening.get('language', 'unknown')}.")

@@ -11,7 +11,7 @@ from graph.schemas import MAX_FIELD_CHARS, Ticket, describe_validation_error
 from graph.state import HelpdeskState, Screening
 from nodes.timing import timed
 from tools.language import SUPPORTED, detect_language
-from tools.screening import find_injection, find_pii, find_secrets, mask
+from tools.screening import find_injection, find_pii, find_secrets, find_security, mask
 
 
 @timed("intake")
@@ -28,6 +28,7 @@ def intake(state: HelpdeskState) -> dict[str, Any]:
     secrets = find_secrets(text)
     pii = find_pii(text)
     injection = find_injection(text)
+    security = find_security(text)
     language = detect_language(text, hint=ticket.language)
     screening: Screening = {
         "language": language.code,
@@ -37,6 +38,7 @@ def intake(state: HelpdeskState) -> dict[str, Any]:
         "injection": injection,
         "secrets": secrets,
         "pii": pii,
+        "security": security,
         "warnings": _warnings(raw, text),
         "text": mask(text, secrets + pii),
     }
@@ -46,7 +48,8 @@ def intake(state: HelpdeskState) -> dict[str, Any]:
         ticket_state[field] = mask(ticket_state[field], find_secrets(ticket_state[field]))
     summary = (
         f"ticket {ticket.id} from {ticket.source}: language {language.code}, "
-        f"{len(injection)} injection pattern(s), {len(secrets)} secret(s), {len(pii)} personal-data item(s)"
+        f"{len(injection)} injection pattern(s), {len(secrets)} secret(s), {len(pii)} personal-data item(s), "
+        f"{len(security)} security-incident report(s)"
     )
     return {
         "ticket": ticket_state,

@@ -1,8 +1,8 @@
 """The uncertainty node: gather every reason a person must look, and decide where the ticket goes.
 
 It never guesses. Low router confidence, out-of-scope, a specialist's hand-back (after one re-route),
-low specialist confidence, missing information, prompt injection, an unsupported language or an empty
-ticket each become a stated reason; any reason means human escalation.
+low specialist confidence, missing information, prompt injection, a reported security incident, an
+unsupported language or an empty ticket each become a stated reason; any reason means human escalation.
 """
 
 from __future__ import annotations
@@ -63,6 +63,15 @@ def escalation_reasons(state: HelpdeskState, ctx: Context) -> list[tuple[str, st
     if screening.get("injection"):
         kinds = sorted({f["kind"] for f in screening["injection"]})
         reasons.append(("injection", f"the ticket text contains instructions aimed at the system ({', '.join(kinds)})"))
+    if screening.get("security"):
+        kinds = sorted({f["kind"] for f in screening["security"]})
+        reasons.append(
+            (
+                "security_incident",
+                f"the ticket reports a possible security incident ({', '.join(kinds)}): the security team "
+                "must see it before any self-help advice",
+            )
+        )
     if category == "out_of_scope":
         reasons.append(("out_of_scope", f"out of scope for IT support automation ({routing.get('reason', '')})"))
     elif routing and routing.get("confidence", 0.0) < routing.get("threshold", 1.0):

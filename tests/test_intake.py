@@ -105,3 +105,33 @@ def test_huge_description_is_truncated_with_a_warning() -> None:
     out = run_intake({"id": "H", "source": "jira", "subject": "big", "description": "printer jam " * 100_000})
     assert len(out["ticket"]["description"]) <= 100_000
     assert any("truncated" in w for w in out["screening"]["warnings"])
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("I think I clicked a phishing link this morning. Separately, OneDrive hasn't synced for a week.", "phishing"),
+        ("Auf allen Laufwerken sind Dateien verschlüsselt, eine Lösegeld-Forderung in Bitcoin liegt bei", "malware"),
+        ("Mi cuenta de correo fue hackeada y envía spam a mis contactos", "compromised_account"),
+        ("On m'a volé mon ordinateur portable dans le train ce matin", "lost_or_stolen_device"),
+        ("Perdi o meu telemóvel da empresa ontem à noite no táxi", "lost_or_stolen_device"),
+    ],
+)
+def test_a_reported_security_incident_is_recorded_by_kind(text: str, kind: str) -> None:
+    out = run_intake({"id": "S1", "source": "jira", "subject": "", "description": text})
+    assert kind in {f["kind"] for f in out["screening"]["security"]}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Windows Security shows 'Virus and threat protection' is turned off after the update",
+        "The VPN lost connection twice this morning and my RDP session dropped",
+        "Antivirus definitions do not update on my laptop since Monday",
+        "Perdi a conexão Wi-Fi no portátil depois da atualização",
+        "Mein Handy verliert ständig das WLAN im zweiten Stock",
+    ],
+)
+def test_everyday_faults_are_not_security_incidents(text: str) -> None:
+    out = run_intake({"id": "S2", "source": "jira", "subject": "", "description": text})
+    assert out["screening"]["security"] == []

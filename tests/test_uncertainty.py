@@ -69,6 +69,17 @@ def test_confident_resolution_has_no_reason_and_writes_back() -> None:
             },
             "empty",
         ),
+        (
+            {
+                "screening": {
+                    "supported_language": True,
+                    "injection": [],
+                    "security": [{"kind": "phishing", "start": 0, "end": 8}],
+                    "warnings": [],
+                }
+            },
+            "security_incident",
+        ),
     ],
 )
 def test_each_signal_is_a_reason(overrides: dict[str, Any], expected: str) -> None:

@@ -1,4 +1,4 @@
-"""Screening of ticket text: prompt-injection patterns, secrets and personal data.
+"""Screening of ticket text: prompt-injection patterns, secrets, personal data and security incidents.
 
 Patterns are data (`data/screening.json`), not code, so security can extend them without a release.
 Findings carry the kind and the span, never the matched value. `mask` replaces every secret and
@@ -30,6 +30,7 @@ class Patterns:
     injection: tuple[_Pattern, ...]
     secrets: tuple[_Pattern, ...]
     pii: tuple[_Pattern, ...]
+    security: tuple[_Pattern, ...]
 
 
 @lru_cache(maxsize=1)
@@ -43,7 +44,7 @@ def patterns() -> Patterns:
             for p in raw[section]
         )
 
-    return Patterns(compile_all("injection"), compile_all("secrets"), compile_all("pii"))
+    return Patterns(compile_all("injection"), compile_all("secrets"), compile_all("pii"), compile_all("security"))
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -91,6 +92,11 @@ def find_secrets(text: str) -> list[Finding]:
 
 def find_pii(text: str) -> list[Finding]:
     return _find(text, patterns().pii)
+
+
+def find_security(text: str) -> list[Finding]:
+    """Reports of a security incident: phishing, malware, a compromised account, a lost or stolen device."""
+    return _find(text, patterns().security)
 
 
 def mask(text: str, findings: list[Finding] | None = None) -> str:

@@ -81,6 +81,9 @@ def analyze(text: str, language: str | None = "en") -> list[str]:
 PHRASE_JOIN = "_"
 """Joins a phrase's stems into one index term ("debit_deux_fois"); words never contain it."""
 MAX_PHRASE_WORDS = 3
+PHRASE_WINDOW = 4
+"""A phrase matches when its words occur in order within this many consecutive content words, so
+"clicked a link" also meets "clicked a phishing link" (stop words are already gone)."""
 
 
 def _stem_runs(text: str, language: str | None) -> list[list[str]]:
@@ -93,18 +96,22 @@ def _stem_runs(text: str, language: str | None) -> list[list[str]]:
 
 def phrase_term(phrase: str, language: str | None = "en") -> list[str]:
     """Index terms of one authored phrase matched as a whole: a single content word stays a word
-    term; two or more become joined phrase terms (one per stemmer)."""
+    term; two or three become joined phrase terms (one per stemmer); longer phrases keep their
+    first three content words."""
     runs = _stem_runs(phrase, language)
     if len(runs[0]) < 2:
         return analyze(phrase, language)
-    return sorted({PHRASE_JOIN.join(run) for run in runs})
+    return sorted({PHRASE_JOIN.join(run[:MAX_PHRASE_WORDS]) for run in runs})
 
 
 def phrases(text: str, language: str | None = "en") -> list[str]:
-    """Every run of 2 to MAX_PHRASE_WORDS consecutive content words of a ticket as a joined term,
-    so a query meets the phrase terms of `phrase_term`."""
-    out: list[str] = []
+    """Every ordered pair and triple of content words within PHRASE_WINDOW consecutive ones, as
+    joined terms, so a query meets the phrase terms of `phrase_term`."""
+    out: set[str] = set()
     for run in _stem_runs(text, language):
-        for size in range(2, MAX_PHRASE_WORDS + 1):
-            out.extend(PHRASE_JOIN.join(run[i : i + size]) for i in range(len(run) - size + 1))
-    return out
+        for i, first in enumerate(run):
+            window = run[i + 1 : i + PHRASE_WINDOW]
+            for j, second in enumerate(window):
+                out.add(f"{first}{PHRASE_JOIN}{second}")
+                out.update(f"{first}{PHRASE_JOIN}{second}{PHRASE_JOIN}{third}" for third in window[j + 1 :])
+    return sorted(out)

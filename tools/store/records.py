@@ -216,7 +216,7 @@ def flag_rows(state: Mapping[str, Any]) -> list[dict[str, Any]]:
         if not codes:
             add("escalation", "unspecified", "; ".join(map(str, reasons)) or None)
     screening = state.get("screening") or {}
-    for group in ("injection", "secrets", "pii"):
+    for group in ("injection", "secrets", "pii", "security"):
         for kind in sorted({f.get("kind") for f in _dicts(screening.get(group)) if f.get("kind")}):
             add("screening", f"{group}:{kind}")
     for warning in screening.get("warnings") or []:
