@@ -91,20 +91,28 @@ def topic_terms(topic: OutOfScopeTopic) -> list[str]:
 
 
 class TermIndex:
-    """A BM25 index over documents given as term lists."""
+    """A BM25 index over documents given as term lists; `phrased` when documents hold phrase terms."""
 
-    def __init__(self, documents: list[list[str]]) -> None:
+    def __init__(self, documents: list[list[str]], phrased: bool = False) -> None:
         self.terms = [set(doc) for doc in documents]
+        self.phrased = phrased
         self._bm25 = bm25s.BM25()
         self._bm25.index(documents, show_progress=False)
 
     def scores(self, text: str, language: str | None) -> np.ndarray:
         """BM25 score of every document for `text` (each distinct query term counted once)."""
-        terms = analyze(text, language) + phrases(text, language)
-        query = [t for t in dict.fromkeys(terms) if t in self._bm25.vocab_dict]
+        query = [t for t in query_terms(text, language, self.phrased) if t in self._bm25.vocab_dict]
         if not query:
             return np.zeros(len(self.terms), dtype=np.float32)
         return self._bm25.get_scores(query)
+
+
+@lru_cache(maxsize=64)
+def query_terms(text: str, language: str | None, phrased: bool) -> tuple[str, ...]:
+    """A ticket's distinct query terms, computed once per ticket: every specialist and the domain
+    check read the same text (phrase terms only for an index that holds phrases)."""
+    terms = analyze(text, language) + (phrases(text, language) if phrased else [])
+    return tuple(dict.fromkeys(terms))
 
 
 class ArticleIndex:
@@ -150,7 +158,7 @@ def shared_index() -> tuple[TermIndex, tuple[str, ...]]:
     for topic in load_out_of_scope():
         documents.append(topic_terms(topic))
         owners.append(OUT_OF_SCOPE)
-    return TermIndex(documents), tuple(owners)
+    return TermIndex(documents, phrased=True), tuple(owners)
 
 
 def domain_scores(text: str, language: str | None) -> dict[str, float]:
