@@ -6,7 +6,6 @@ import itertools
 import json
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pytest
 import sklearn
@@ -15,7 +14,7 @@ from tools.router import RouterPrediction, encoder, load_router
 from tools.router.calibration import NEVER
 from tools.router.corpus import GENERATED_FILE, read_jsonl, ticket_text
 from tools.router.labels import CATEGORIES
-from tools.router.model import Router
+from tools.router.model import Router, read_bundle
 from tools.router.support_corpus import SUPPORT_FILE
 from tools.router.train import ARTIFACT_DIR, ARTIFACT_NAME, MANIFEST_NAME
 
@@ -33,7 +32,7 @@ def test_split() -> list[dict]:
 def test_artifact_loads_and_is_small() -> None:
     """Load time is a benchmark figure (bench/router_latency.py), not a test: a fresh machine first
     distils the embedding table (~20 s, once)."""
-    assert Router(joblib.load(ARTIFACT_DIR / ARTIFACT_NAME)).model_version
+    assert Router(read_bundle(ARTIFACT_DIR / ARTIFACT_NAME)).model_version
     assert (ARTIFACT_DIR / ARTIFACT_NAME).stat().st_size < 20_000_000
 
 

@@ -8,9 +8,11 @@ into a cache directory, so an upgrade never silently runs a model sklearn cannot
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import os
+import pickle
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -18,7 +20,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import joblib
 import numpy as np
 import sklearn
 import yaml
@@ -209,9 +210,15 @@ def _read_manifest(directory: Path) -> dict[str, Any]:
 
 def _compatible(directory: Path) -> bool:
     try:
-        return _read_manifest(directory)["versions"]["sklearn"] == sklearn.__version__
+        same_sklearn = _read_manifest(directory)["versions"]["sklearn"] == sklearn.__version__
     except (OSError, ValueError, KeyError):
         return False
+    return same_sklearn and (directory / ARTIFACT_NAME).is_file()
+
+
+def read_bundle(path: Path) -> dict[str, Any]:
+    """The trained bundle (features, classifier, temperature, thresholds) from a router artifact."""
+    return pickle.loads(gzip.decompress(path.read_bytes()))
 
 
 def _retrained_dir() -> Path:
@@ -238,7 +245,7 @@ def _load(directory: Path) -> Router:
             )
             train(params, out_dir=rebuilt)
         directory = rebuilt
-    return Router(joblib.load(directory / ARTIFACT_NAME))
+    return Router(read_bundle(directory / ARTIFACT_NAME))
 
 
 def load_router(path: str | Path | None = None) -> Router:

