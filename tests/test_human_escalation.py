@@ -16,6 +16,14 @@ def test_acknowledgement_is_in_the_ticket_language(language: str, fragment: str)
     assert fragment in text and "INC0001" in text
 
 
+@pytest.mark.parametrize(
+    ("language", "fragment"),
+    [("en", "security"), ("de", "Sicherheit"), ("es", "seguridad"), ("fr", "sécurité"), ("pt", "segurança")],
+)
+def test_a_security_incident_is_acknowledged_as_one(language: str, fragment: str) -> None:
+    assert fragment in acknowledgement("INC0002", ["security_incident"], language)
+
+
 def test_unknown_language_falls_back_to_english_and_reasons_are_merged() -> None:
     text = acknowledgement("X", ["low_confidence", "weak_match", "missing_info"], "it")
     assert text.startswith("Thank you")
