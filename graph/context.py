@@ -45,6 +45,13 @@ class Context:
         default=False,
         metadata={"description": "Also post the customer-visible acknowledgement (comments / reply)."},
     )
+    ask_requester: bool = field(
+        default=False,
+        metadata={
+            "description": "Post a specialist's questions for missing facts to the requester and set the ticket "
+            "to pending, instead of escalating them to a reviewer. Off: incomplete tickets go to a person."
+        },
+    )
     store: str = field(
         default="sqlite:///.helpdesk/helpdesk.db",
         metadata={"description": "Store URL: sqlite:///PATH or postgresql://..."},

@@ -91,8 +91,10 @@ def _specialist_reasons(state: HelpdeskState, ctx: Context) -> list[tuple[str, s
     if specialist and not specialist.get("handed_back"):
         agent = specialist.get("agent", "specialist")
         if specialist.get("outcome") == "ask":
-            missing = ", ".join(specialist.get("needs_info", [])) or "details"
-            reasons.append(("missing_info", f"information is missing ({missing}); {agent} drafted the questions"))
+            # With `ask_requester` a validated question goes to the requester instead of a reviewer.
+            if not (ctx.ask_requester and specialist.get("resolution")):
+                missing = ", ".join(specialist.get("needs_info", [])) or "details"
+                reasons.append(("missing_info", f"information is missing ({missing}); {agent} drafted the questions"))
         elif specialist.get("confidence", 0.0) < ctx.specialist_min_confidence:
             confidence = specialist.get("confidence", 0.0)
             reasons.append(("weak_match", f"{agent}'s best runbook matches weakly (confidence {confidence:.2f})"))

@@ -43,6 +43,14 @@ def planned_writes(state: HelpdeskState, ctx: Context) -> list[PlannedWrite]:
     specialist = state.get("specialist") or {}
     decision = escalation.get("decision") or {}
     kind = decision.get("decision")
+    if not state.get("escalated") and specialist.get("outcome") == "ask":
+        question = specialist.get("resolution")
+        note = f"{specialist.get('agent')} asked the requester for: {', '.join(specialist.get('needs_info', []))}."
+        return [
+            PlannedWrite("internal_note", body=f"{note}\n{question}"),
+            PlannedWrite("public_reply", body=question),
+            PlannedWrite("set_status", status="pending_info"),
+        ]
     if not state.get("escalated") or (kind in {"approve", "edit"} and specialist.get("resolution")):
         body = decision.get("note") if kind == "edit" else specialist.get("resolution")
         writes = [PlannedWrite("internal_note", body=body), PlannedWrite("set_status", status="in_progress")]

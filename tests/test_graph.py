@@ -195,3 +195,15 @@ def test_routing_evidence_never_repeats_the_payload_of_an_injected_line() -> Non
     )
     evidence = safe_evidence(["Excel", "crashes", "zorblax-fixed", "pre-approved", "workbook"], text)
     assert evidence == ["Excel", "crashes", "workbook"]
+
+
+def test_asking_the_requester_directly_sets_the_ticket_pending_instead_of_escalating() -> None:
+    ticket = samples("specialists.jsonl")["SAMPLE-HW-ASK-02"]
+    default = triage_ticket(ticket, DRY)
+    assert default["escalated"] and default["escalation_codes"] == ["missing_info"]
+    record = triage_ticket(ticket, Context(writeback_mode="dry_run", review_with_interrupt=False, ask_requester=True))
+    assert not record["escalated"] and record["route"] == "hardware" and record["outcome"] == "ask"
+    actions = record["writeback"]["actions"]
+    assert [a["status"] for a in actions] == ["dry_run"] * 3
+    assert "Please reply with" in actions[1]["body"]  # the customer-visible question
+    assert actions[2]["field"] == "transition" and "waiting for customer" in actions[2]["body"].lower()

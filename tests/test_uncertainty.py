@@ -109,3 +109,12 @@ def test_hand_back_returns_to_lola_when_nothing_else_is_wrong() -> None:
 )
 def test_coordinator_edges(routing: dict[str, Any], expected: str) -> None:
     assert route_from_coordinator({"routing": routing}) == expected
+
+
+def test_a_question_goes_to_the_requester_only_when_asked_for_and_drafted() -> None:
+    asking = {"agent": "Jon", "outcome": "ask", "needs_info": ["host"], "confidence": 0.5, "resolution": "Which?"}
+    direct = Context(ask_requester=True)
+    assert [c for c, _ in escalation_reasons(state(specialist=asking), direct)] == []
+    assert "missing_info" in codes(state(specialist=asking))  # the default: a reviewer sees it first
+    undrafted = {**asking, "resolution": None}  # the question failed validation
+    assert "missing_info" in [c for c, _ in escalation_reasons(state(specialist=undrafted), direct)]
