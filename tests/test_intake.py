@@ -115,6 +115,8 @@ def test_huge_description_is_truncated_with_a_warning() -> None:
         ("Mi cuenta de correo fue hackeada y envía spam a mis contactos", "compromised_account"),
         ("On m'a volé mon ordinateur portable dans le train ce matin", "lost_or_stolen_device"),
         ("Perdi o meu telemóvel da empresa ontem à noite no táxi", "lost_or_stolen_device"),
+        ("left my work laptop on the 17:42 train, it has bitlocker", "lost_or_stolen_device"),
+        ("Mir wurde gestern der Dienstlaptop aus dem Auto gestohlen", "lost_or_stolen_device"),
     ],
 )
 def test_a_reported_security_incident_is_recorded_by_kind(text: str, kind: str) -> None:
@@ -130,6 +132,9 @@ def test_a_reported_security_incident_is_recorded_by_kind(text: str, kind: str) 
         "Antivirus definitions do not update on my laptop since Monday",
         "Perdi a conexão Wi-Fi no portátil depois da atualização",
         "Mein Handy verliert ständig das WLAN im zweiten Stock",
+        "My laptop lost its Wi-Fi connection after the update",
+        "I lost my laptop password and cannot sign in",
+        "my phone lost signal in the basement",
     ],
 )
 def test_everyday_faults_are_not_security_incidents(text: str) -> None:
