@@ -19,7 +19,7 @@ from langgraph.types import Command, interrupt
 from graph.context import Context
 from graph.state import CATEGORY_AGENT, HelpdeskState
 from nodes.timing import timed
-from tools.screening import redact
+from tools.screening import FINDING_GROUPS, redact
 
 ACKS_FILE = Path(__file__).resolve().parent.parent / "data" / "acknowledgements.json"
 DECISIONS = ("approve", "edit", "reassign", "take_over")
@@ -57,8 +57,7 @@ def internal_note(state: HelpdeskState) -> str:
         lines.append(f"{specialist.get('agent')}: {specialist.get('outcome')} ({specialist.get('why', '')}).")
         if specialist.get("resolution"):
             lines += ["Draft note:", specialist["resolution"]]
-    groups = ("injection", "secrets", "pii", "security")
-    found = [f"{len(screening.get(k, []))} {k}" for k in groups if screening.get(k)]
+    found = [f"{len(screening.get(k, []))} {k}" for k in FINDING_GROUPS if screening.get(k)]
     if found:
         lines.append("Screening found: " + ", ".join(found) + " (values never shown).")
     lines.append(f"Language: {screening.get('language', 'unknown')}.")

@@ -12,9 +12,9 @@ import yaml
 
 from evals.generators import generate_text
 from evals.suite import ALWAYS_FORBIDDEN_FIELDS, SUITES_DIR, load_jsonl, load_suite
+from tests.support.overlap import SHARED_EVAL, shingles
 
 ADVERSARIAL = SUITES_DIR / "adversarial"
-SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval" / "multilang-tickets.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -124,11 +124,6 @@ def test_unknown_suite_name_is_a_clear_error() -> None:
         load_suite("no-such-suite")
 
 
-def _shingles(text: str, n: int = 8) -> set[tuple[str, ...]]:
-    words = re.findall(r"\w+", text.lower())
-    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
-
-
 @pytest.mark.skipif(not SHARED_EVAL.is_file(), reason="../shared/data/eval is not present (only in CI and dev)")
 def test_no_ticket_is_copied_from_the_evaluation_set(suite) -> None:  # type: ignore[no-untyped-def]
     """Aggregate check only: no suite text shares a subject, a description or an 8-word run with it."""
@@ -138,10 +133,10 @@ def test_no_ticket_is_copied_from_the_evaluation_set(suite) -> None:  # type: ig
     texts = set()
     for case in shared.cases:
         texts |= {case.ticket.get("subject", "").strip().lower(), case.ticket.get("description", "").strip().lower()}
-        theirs |= _shingles(case.ticket.get("description", ""))
+        theirs |= shingles(case.ticket.get("description", ""))
     texts.discard("")
     ours = [c for c in suite.cases if len(c.ticket.get("description", "")) < 20_000]
     copied = [c for c in ours if {c.ticket.get("subject", "").lower(), c.ticket.get("description", "").lower()} & texts]
-    overlapping = [c for c in ours if _shingles(c.ticket.get("description", "")) & theirs]
+    overlapping = [c for c in ours if shingles(c.ticket.get("description", "")) & theirs]
     assert not copied
     assert not overlapping

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.support.overlap import SHARED_EVAL, shingles
 from tools.router import calibration
 from tools.router import train as train_module
 from tools.router.corpus import GENERATED_FILE, generate, read_jsonl, split_pool
@@ -18,8 +17,6 @@ from tools.router.labels import CATEGORIES
 from tools.router.support_corpus import FOLDS, SUPPORT_FILE, TEST_FOLD, generate_support, intent_folds, load_support
 from tools.router.train import CROSS_FIT, WRITER_SET, TrainParams, design_matrix, fit_model
 from tools.router.written import read_written
-
-SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval" / "multilang-tickets.jsonl"
 
 
 def test_committed_corpus_is_exactly_what_the_generator_produces() -> None:
@@ -171,14 +168,9 @@ def test_no_written_ticket_is_copied_from_the_evaluation_set() -> None:
     texts: set[str] = set()
     for row in read_jsonl(SHARED_EVAL):
         texts |= {(row.get("subject") or "").strip().lower(), (row.get("description") or "").strip().lower()}
-        theirs |= _shingles(row.get("description") or "")
+        theirs |= shingles(row.get("description") or "")
     texts.discard("")
     ours = read_written()
     assert len(ours) > 3000
     assert not [r["id"] for r in ours if {r["subject"].strip().lower(), r["description"].strip().lower()} & texts]
-    assert not [r["id"] for r in ours if _shingles(r["description"]) & theirs]
-
-
-def _shingles(text: str, n: int = 8) -> set[tuple[str, ...]]:
-    words = re.findall(r"\w+", text.lower())
-    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+    assert not [r["id"] for r in ours if shingles(r["description"]) & theirs]

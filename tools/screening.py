@@ -16,6 +16,8 @@ from pathlib import Path
 from graph.state import Finding
 
 PATTERNS_FILE = Path(__file__).resolve().parent.parent / "data" / "screening.json"
+FINDING_GROUPS = ("injection", "secrets", "pii", "security")
+"""The screening's finding lists, as named in `Screening` and in the patterns file."""
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,7 @@ class ArticleIndex:
 
     def matched_terms(self, text: str, language: str | None, article: Article) -> tuple[str, ...]:
         terms = self._index.terms[self.articles.index(article)]
-        return tuple(t for t in dict.fromkeys(analyze(text, language)) if t in terms)
+        return tuple(t for t in query_terms(text, language, False) if t in terms)
 
 
 @lru_cache(maxsize=len(DOMAINS))

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from tools.screening import redact
+from tools.screening import FINDING_GROUPS, redact
 
 TEXT_LIMIT = 20_000  # one message or description: enough for any ticket, bounded for the index
 
@@ -216,7 +216,7 @@ def flag_rows(state: Mapping[str, Any]) -> list[dict[str, Any]]:
         if not codes:
             add("escalation", "unspecified", "; ".join(map(str, reasons)) or None)
     screening = state.get("screening") or {}
-    for group in ("injection", "secrets", "pii", "security"):
+    for group in FINDING_GROUPS:
         for kind in sorted({f.get("kind") for f in _dicts(screening.get(group)) if f.get("kind")}):
             add("screening", f"{group}:{kind}")
     for warning in screening.get("warnings") or []:
