@@ -14,9 +14,10 @@ import logging
 import os
 import pickle
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal
 
@@ -146,7 +147,7 @@ class Router:
         surface: dict[str, str] = {}
         skip = _function_words()
         for token in _TOKEN.findall(_REDACTED.sub(" ", text)):
-            folded = normalise(token)
+            folded = _normalised_word(token)
             if len(folded) >= _MIN_EVIDENCE_LENGTH and folded not in skip and folded.strip("0"):
                 surface.setdefault(folded, token)
         tokens = list(surface)
@@ -179,11 +180,26 @@ class Router:
         return []
 
 
+_WORD_CACHE = 1 << 16
+"""Distinct words whose character n-gram indices a block remembers (bounded: input is arbitrary)."""
+
+
+@lru_cache(maxsize=_WORD_CACHE)
+def _normalised_word(token: str) -> str:
+    """`normalise` of one word, remembered: evidence maps every word of the ticket to its feature form."""
+    return normalise(token)
+
+
 class _TfidfBlock:
     """One fitted TfidfVectorizer applied to a single, already normalised text."""
 
     def __init__(self, vectorizer: Any, weight: float) -> None:
         self.analyse = vectorizer.build_analyzer()
+        self.per_word = vectorizer.analyzer == "char_wb"
+        if self.per_word:
+            # `char_wb` n-grams never cross a word boundary, so a text's n-grams are its words' n-grams
+            # concatenated: analyse each distinct word once (with sklearn's own analyser) and remember it.
+            self._word_indices = lru_cache(maxsize=_WORD_CACHE)(self._indices)
         self.vocabulary: dict[str, int] = vectorizer.vocabulary_
         self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
         self.sublinear = bool(vectorizer.sublinear_tf)
@@ -191,17 +207,19 @@ class _TfidfBlock:
         self.weight = weight
         self.size = len(self.idf)
 
+    def _indices(self, text: str) -> tuple[int, ...]:
+        return tuple(i for term in self.analyse(text) if (i := self.vocabulary.get(term)) is not None)
+
     def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        counts = Counter(i for term in self.analyse(text) if (i := self.vocabulary.get(term)) is not None)
-        if not counts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        values = (np.log(tf) + 1.0 if self.sublinear else tf) * self.idf[idx]
+        """Sorted feature indices of the text and their tf-idf values (the vectorizer's own formula)."""
+        found = chain.from_iterable(map(self._word_indices, text.split())) if self.per_word else self._indices(text)
+        idx, tf = np.unique(np.fromiter(found, dtype=np.int64), return_counts=True)
+        if not idx.size:
+            return idx, np.zeros(0)
+        values = (np.log(tf) + 1.0 if self.sublinear else tf.astype(np.float64)) * self.idf[idx]
         if self.norm == "l2":
             values /= np.sqrt(np.dot(values, values))
-        order = np.argsort(idx)
-        return idx[order], values[order] * self.weight
+        return idx, values * self.weight
 
 
 def _read_manifest(directory: Path) -> dict[str, Any]:
