@@ -1,7 +1,12 @@
 """Screening of ticket text: prompt-injection patterns, secrets, personal data and security incidents.
 
 Patterns are data (`data/screening.json`), not code, so security can extend them without a release.
-Findings carry the kind and the span, never the matched value. `mask` replaces every secret and
+They read a *screening view* of the text, so disguised writing does not slip past them: invisible
+format characters (zero-width spaces, soft hyphens, bidi controls) are dropped, compatibility forms
+(fullwidth or mathematical letters) read as plain letters, and a line break inside a paragraph
+(hard-wrapped mail) reads as a space. A word mixing Latin with Cyrillic or Greek letters (homoglyph
+spoofing, Unicode TR39's mixed-script check) is itself an injection finding. Findings carry the kind
+and the span in the original text, never the matched value. `mask` replaces every secret and
 personal-data span so that nothing downstream (router, specialists, LLM, traces, notes) sees it.
 """
 
@@ -9,6 +14,8 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -60,15 +67,107 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+@dataclass(frozen=True)
+class _View:
+    """The text the patterns read, and for each of its characters the original span it came from."""
+
+    text: str
+    starts: tuple[int, ...] | None = None  # None: the view is the original text
+    ends: tuple[int, ...] | None = None
+
+    def original(self, start: int, end: int) -> tuple[int, int]:
+        if self.starts is None or self.ends is None:
+            return start, end
+        return self.starts[start], self.ends[end - 1]
+
+
+_WRAPPED_LINE = re.compile(r"(\S[ \t\r]*)\n(?=[ \t]*\S)")
+_WORD = re.compile(r"\w+")
+_SPOOF_SCRIPTS = frozenset({"CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE"})
+"""Scripts whose letters pass for Latin ones (Unicode TR39 confusables)."""
+_TAG_OFFSET = 0xE0000
+_TAG_TEXT = re.compile("[\U000e0020-\U000e007e]{7,}")
+"""Unicode tag characters spelling out text: invisible ASCII smuggled into a ticket (a flag emoji uses 5)."""
+
+
+@lru_cache(maxsize=1)
+def _invisible() -> re.Pattern[str]:
+    """Every format character (category Cf): zero-width spaces, soft hyphens, bidi controls, tags."""
+    found = [c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+    ranges = []  # consecutive code points as one range: a short class is a fast search
+    for c in found:
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    return re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges) + "]")
+
+
+@lru_cache(maxsize=64)
+def _view(text: str) -> _View:
+    """The screening view of `text` (see the module docstring). Tag characters read as the ASCII they
+    encode; when characters are dropped or expanded, every view character maps back to its span."""
+    if text.isascii() or (unicodedata.is_normalized("NFKC", text) and not _invisible().search(text)):
+        return _View(_unwrapped(text))
+    chars, starts, ends = [], [], []
+    i = 0
+    while i < len(text):
+        j = i + 1
+        while j < len(text) and unicodedata.combining(text[j]):
+            j += 1
+        code = ord(text[i])
+        if 0xE0020 <= code <= 0xE007E:
+            read = chr(code - _TAG_OFFSET)
+        else:
+            read = "" if unicodedata.category(text[i]) == "Cf" else unicodedata.normalize("NFKC", text[i:j])
+        for ch in read:
+            chars.append(ch)
+            starts.append(i)
+            ends.append(j)
+        i = j
+    return _View(_unwrapped("".join(chars)), tuple(starts), tuple(ends))
+
+
+def _unwrapped(text: str) -> str:
+    """A line break between two non-blank lines read as a space (same length: spans stay put)."""
+    return _WRAPPED_LINE.sub(r"\1 ", text) if "\n" in text else text
+
+
+def _script(ch: str) -> str:
+    return unicodedata.name(ch, "").partition(" ")[0]
+
+
+def _mixed_script_words(view: _View) -> list[Finding]:
+    """Words that mix Latin letters with look-alike letters of another script ("іgnore" with a Cyrillic і)."""
+    found: list[Finding] = []
+    if view.text.isascii():
+        return found
+    for m in _WORD.finditer(view.text):
+        word = m.group()
+        if word.isascii():
+            continue
+        scripts = {_script(ch) for ch in word if ch.isalpha()}
+        if "LATIN" in scripts and scripts & _SPOOF_SCRIPTS:
+            start, end = view.original(*m.span())
+            found.append({"kind": "mixed_script", "start": start, "end": end})
+    return found
+
+
+def _hidden_text(text: str) -> list[Finding]:
+    return [{"kind": "hidden_text", "start": m.start(), "end": m.end()} for m in _TAG_TEXT.finditer(text)]
+
+
 def _find(text: str, group: tuple[_Pattern, ...]) -> list[Finding]:
+    view = _view(text)
     found: list[Finding] = []
     for p in group:
-        for m in p.regex.finditer(text):
+        for m in p.regex.finditer(view.text):
             start, end = m.span(p.group)
             if start == end:
                 continue
             if p.kind == "card_number" and not _luhn_ok(re.sub(r"\D", "", m.group(p.group))):
                 continue
+            start, end = view.original(start, end)
             found.append({"kind": p.kind, "start": start, "end": end})
     return _merge(found)
 
@@ -85,7 +184,9 @@ def _merge(found: list[Finding]) -> list[Finding]:
 
 
 def find_injection(text: str) -> list[Finding]:
-    return _find(text, patterns().injection)
+    """Instructions aimed at the system, words disguised with look-alike letters of another script, and
+    text hidden in invisible tag characters."""
+    return _merge(_find(text, patterns().injection) + _mixed_script_words(_view(text)) + _hidden_text(text))
 
 
 def find_secrets(text: str) -> list[Finding]:
