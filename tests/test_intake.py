@@ -117,6 +117,11 @@ def test_huge_description_is_truncated_with_a_warning() -> None:
         ("Perdi o meu telemóvel da empresa ontem à noite no táxi", "lost_or_stolen_device"),
         ("left my work laptop on the 17:42 train, it has bitlocker", "lost_or_stolen_device"),
         ("Mir wurde gestern der Dienstlaptop aus dem Auto gestohlen", "lost_or_stolen_device"),
+        ("I think my laptop got a virus, pop-ups everywhere", "malware"),
+        ("Mein PC ist mit einem Virus infiziert", "malware"),
+        ("Creo que tengo un virus en el portátil", "malware"),
+        ("J'ai un virus sur mon PC depuis hier", "malware"),
+        ("O meu computador está com vírus", "malware"),
     ],
 )
 def test_a_reported_security_incident_is_recorded_by_kind(text: str, kind: str) -> None:
@@ -135,6 +140,11 @@ def test_a_reported_security_incident_is_recorded_by_kind(text: str, kind: str) 
         "My laptop lost its Wi-Fi connection after the update",
         "I lost my laptop password and cannot sign in",
         "my phone lost signal in the basement",
+        "Defender shows 'virus and threat protection definitions are out of date'",
+        "The virus scan on my laptop takes hours every morning",
+        "Virenscanner blockiert das Programm seit dem Update",
+        "L'antivirus bloque Outlook au démarrage",
+        "O antivírus não atualiza as definições",
     ],
 )
 def test_everyday_faults_are_not_security_incidents(text: str) -> None:
