@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 from typing import Any
 
@@ -257,7 +259,39 @@ def test_health_reports_configuration_without_secrets(http: TestClient, monkeypa
     assert body == {
         "status": "ok",
         "graph": "helpdesk",
+        "models_warm": False,  # the client was not started, so neither was the warm-up
         "api_keys": True,
         "webhooks": {"servicenow": True, "jira": True, "freshservice": False},
     }
     assert SECRET not in json.dumps(body)
+
+
+def test_models_warm_up_in_the_background_at_start_up(api: FakeClient) -> None:
+    release = threading.Event()
+    warmed: list[str] = []
+
+    def warm() -> None:
+        release.wait(5)
+        warmed.append("done")
+
+    with TestClient(create_app(lambda: api, None, warm=warm)) as http:
+        assert http.get("/health").json()["models_warm"] is False  # serving while the models load
+        release.set()
+        for _ in range(100):
+            if http.get("/health").json()["models_warm"]:
+                break
+            time.sleep(0.02)
+        assert http.get("/health").json()["models_warm"] is True
+    assert warmed == ["done"]
+
+
+def test_a_failed_warm_up_is_reported_not_raised(api: FakeClient) -> None:
+    def warm() -> None:
+        raise RuntimeError("encoder cache not writable")
+
+    with TestClient(create_app(lambda: api, None, warm=warm)) as http:
+        for _ in range(50):
+            body = http.get("/health")
+            time.sleep(0.02)
+        assert body.status_code == 200
+        assert body.json()["models_warm"] is False

@@ -2,7 +2,12 @@
 
 - `POST /webhooks/{servicenow,jira,freshservice}`: verify the platform's proof, normalise the ticket,
   start at most one run per event on the ticket's thread (`graph.server.runs`).
-- `GET /health`: the graph is loaded and which webhooks are configured (booleans only).
+- `GET /health`: the graph is loaded, whether the models are warm, and which webhooks are configured
+  (booleans only).
+
+At start-up the models (router, knowledge indexes, language detector) load in a background thread, so
+the first ticket does not pay for them; on a fresh machine that includes building the encoder's static
+table (about 20 s). The server accepts requests meanwhile; a ticket that arrives first simply waits.
 - `GET /review`: tickets waiting for a person; `POST /review/{thread_id}`: resume one with a decision.
 
 The routes reach the API through the in-process `langgraph_sdk` client, which the server exempts
@@ -11,9 +16,11 @@ from auth; the caller was already authenticated by `graph.server.auth` (and, for
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from langgraph_sdk import get_client
@@ -24,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from graph.runner import warm_up
 from graph.server.auth import API_PERMISSION
 from graph.server.feedback import record_reopened
 from graph.server.review import DecisionError, check_decision, pending_reviews, resume
@@ -45,9 +53,26 @@ def in_process_client() -> LangGraphClient:
 
 
 def create_app(
-    client: ClientFactory = in_process_client, on_reopened: ReopenedHook | None = record_reopened
+    client: ClientFactory = in_process_client,
+    on_reopened: ReopenedHook | None = record_reopened,
+    warm: Callable[[], None] | None = warm_up,
 ) -> Starlette:
-    """The routes; tests pass their own client factory and reopen hook."""
+    """The routes; tests pass their own client factory, reopen hook and warm-up."""
+    warming: list[asyncio.Task[None]] = []
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if warm is not None:
+            task = asyncio.create_task(asyncio.to_thread(warm))
+            task.add_done_callback(_log_warm_up_failure)
+            warming.append(task)
+        yield
+
+    def models_warm() -> bool:
+        if not warming:
+            return warm is None
+        task = warming[0]
+        return task.done() and not task.cancelled() and task.exception() is None
 
     async def webhook(request: Request) -> JSONResponse:
         name = request.path_params["platform"]
@@ -91,7 +116,15 @@ def create_app(
         except APIError as exc:
             return JSONResponse({"status": "unavailable", "error": redact(str(exc))[:200]}, status_code=503)
         configured: dict[str, bool] = {p: webhook_secret(p) is not None for p in PLATFORMS}
-        return JSONResponse({"status": "ok", "graph": GRAPH_ID, "api_keys": bool(api_keys()), "webhooks": configured})
+        return JSONResponse(
+            {
+                "status": "ok",
+                "graph": GRAPH_ID,
+                "models_warm": models_warm(),
+                "api_keys": bool(api_keys()),
+                "webhooks": configured,
+            }
+        )
 
     async def list_reviews(request: Request) -> JSONResponse:
         if (refused := _require_api(request)) is not None:
@@ -125,13 +158,19 @@ def create_app(
         return JSONResponse(await resume(api, thread_id, decision))
 
     return Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/webhooks/{platform}", webhook, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
             Route("/review", list_reviews, methods=["GET"]),
             Route("/review/{thread_id}", decide, methods=["POST"]),
-        ]
+        ],
     )
+
+
+def _log_warm_up_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("model warm-up failed; the first ticket will load them: %s", redact(repr(task.exception()))[:300])
 
 
 def _require_api(request: Request) -> JSONResponse | None:
