@@ -122,6 +122,11 @@ def test_huge_description_is_truncated_with_a_warning() -> None:
         ("Creo que tengo un virus en el portátil", "malware"),
         ("J'ai un virus sur mon PC depuis hier", "malware"),
         ("O meu computador está com vírus", "malware"),
+        ("Someone called me pretending to be IT and asked for my MFA code", "phishing"),
+        ("I read out my MFA code to the caller before I realised", "phishing"),
+        ("Ein Anrufer gab sich als IT-Support aus und wollte mein Passwort", "phishing"),
+        ("Alguien se hizo pasar por soporte técnico por teléfono", "phishing"),
+        ("Alguém fez-se passar pelo suporte e pediu o meu código", "phishing"),
     ],
 )
 def test_a_reported_security_incident_is_recorded_by_kind(text: str, kind: str) -> None:
@@ -145,6 +150,9 @@ def test_a_reported_security_incident_is_recorded_by_kind(text: str, kind: str) 
         "Virenscanner blockiert das Programm seit dem Update",
         "L'antivirus bloque Outlook au démarrage",
         "O antivírus não atualiza as definições",
+        "The support team told me the MFA code would arrive by SMS but it never does",
+        "I sent them my error code yesterday and have not heard back",
+        "Please send me a new verification code, the old one expired",
     ],
 )
 def test_everyday_faults_are_not_security_incidents(text: str) -> None:
