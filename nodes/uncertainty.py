@@ -72,6 +72,8 @@ def escalation_reasons(state: HelpdeskState, ctx: Context) -> list[tuple[str, st
                 "must see it before any self-help advice",
             )
         )
+    if earlier := _earlier_hand_back(state):
+        reasons.append(("handed_back", earlier))
     if category == "out_of_scope":
         reasons.append(("out_of_scope", f"out of scope for IT support automation ({routing.get('reason', '')})"))
     elif routing and routing.get("confidence", 0.0) < routing.get("threshold", 1.0):
@@ -117,6 +119,15 @@ def _current_specialist(state: HelpdeskState) -> dict[str, Any] | None:
     specialist = state.get("specialist") or {}
     category = (state.get("routing") or {}).get("category", "")
     return specialist if specialist and specialist.get("agent") == CATEGORY_AGENT.get(category) else None
+
+
+def _earlier_hand_back(state: HelpdeskState) -> str | None:
+    """The hand-back that led to this re-route, when the new route never reached its specialist: the
+    reviewer should read why the first specialist declined, not only the re-route's low confidence."""
+    specialist = state.get("specialist") or {}
+    if specialist.get("handed_back") and _current_specialist(state) is None and len(state.get("route_history", [])) > 1:
+        return f"{specialist.get('agent')} handed the ticket back: {specialist.get('why', '')}"
+    return None
 
 
 def _handed_back(state: HelpdeskState) -> str | None:

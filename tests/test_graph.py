@@ -138,6 +138,15 @@ def test_hand_back_re_routes_once_to_the_runner_up(monkeypatch: pytest.MonkeyPat
     assert handed_back, "Jon hands a printer jam back to Lola"
 
 
+def test_a_re_route_below_the_threshold_escalates_naming_the_hand_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_router(monkeypatch, {"network": 0.97, "hardware": 0.01, "software_cloud": 0.01, "out_of_scope": 0.01})
+    state = run_ticket(PRINTER, DRY)
+    assert state["route_history"][:2] == ["network", "hardware"]
+    assert state["escalated"]
+    assert state["escalation"]["codes"][:2] == ["handed_back", "low_confidence"]
+    assert state["escalation"]["reasons"][0].startswith("Jon handed the ticket back")
+
+
 def review_graph() -> Any:
     return build_graph(checkpointer=InMemorySaver())
 

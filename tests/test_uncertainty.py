@@ -91,6 +91,18 @@ def test_stale_specialist_result_does_not_count_for_a_new_route() -> None:
     assert codes(s) == []
 
 
+def test_a_re_route_that_escalates_still_names_the_hand_back() -> None:
+    declined = {"agent": "June", "outcome": "hand_back", "handed_back": True, "why": "network matches better"}
+    s = state(
+        routing={"category": "network", "confidence": 0.01, "threshold": 0.6, "reason": "re-routed"},
+        route_history=["software_cloud", "network"],
+        specialist=declined,
+    )
+    reasons = escalation_reasons(s, CTX)
+    assert [code for code, _ in reasons] == ["handed_back", "low_confidence"]
+    assert "June handed the ticket back: network matches better" in reasons[0][1]
+
+
 def test_hand_back_returns_to_lola_when_nothing_else_is_wrong() -> None:
     s = state(specialist={"agent": "Jon", "outcome": "hand_back", "handed_back": True, "confidence": 0.1})
     assert route_from_uncertainty({**s, "escalated": False}) == "coordinator"
