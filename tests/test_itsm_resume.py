@@ -39,7 +39,7 @@ def test_sigkill_mid_run_then_resume_writes_no_second_note(tmp_path: Path) -> No
             **os.environ,
             **sandbox.env,
             "HELPDESK_ITSM_BACKOFF_S": "0.01",
-            "HELPDESK_ITSM_SETTLE_S": "0.15",
+            "HELPDESK_ITSM_SETTLE_S": "0.3",  # outlasts a hung request (lands at 0.15 s), loaded runner too
             "HELPDESK_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
         }
         victim = _worker(env)
