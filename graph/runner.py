@@ -72,12 +72,14 @@ def warm_up() -> None:
     from tools.knowledge import load_knowledge
     from tools.language import detect_language
     from tools.router import load_router
+    from tools.screening import find_injection
 
     batch_graph()
     load_router()
     for domain in ("network", "software_cloud", "hardware"):
         load_knowledge(domain)
     detect_language("warm up the language models with a sentence")
+    find_injection("compile the screening patterns and the invisible-character class: caf\u00e9\u200b")
 
 
 def triage_many(
