@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import uuid
@@ -285,13 +286,16 @@ def test_models_warm_up_in_the_background_at_start_up(api: FakeClient) -> None:
     assert warmed == ["done"]
 
 
-def test_a_failed_warm_up_is_reported_not_raised(api: FakeClient) -> None:
+def test_a_failed_warm_up_is_reported_not_raised(api: FakeClient, caplog: pytest.LogCaptureFixture) -> None:
     def warm() -> None:
         raise RuntimeError("encoder cache not writable")
 
-    with TestClient(create_app(lambda: api, None, warm=warm)) as http:
-        for _ in range(50):
-            body = http.get("/health")
+    with caplog.at_level(logging.ERROR), TestClient(create_app(lambda: api, None, warm=warm)) as http:
+        for _ in range(250):  # until the warm-up has failed, not merely not finished yet
+            if "model warm-up failed" in caplog.text:
+                break
             time.sleep(0.02)
+        assert "encoder cache not writable" in caplog.text
+        body = http.get("/health")
         assert body.status_code == 200
         assert body.json()["models_warm"] is False

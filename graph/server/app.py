@@ -4,11 +4,11 @@
   start at most one run per event on the ticket's thread (`graph.server.runs`).
 - `GET /health`: the graph is loaded, whether the models are warm, and which webhooks are configured
   (booleans only).
+- `GET /review`: tickets waiting for a person; `POST /review/{thread_id}`: resume one with a decision.
 
 At start-up the models (router, knowledge indexes, language detector) load in a background thread, so
 the first ticket does not pay for them; on a fresh machine that includes building the encoder's static
 table (about 20 s). The server accepts requests meanwhile; a ticket that arrives first simply waits.
-- `GET /review`: tickets waiting for a person; `POST /review/{thread_id}`: resume one with a decision.
 
 The routes reach the API through the in-process `langgraph_sdk` client, which the server exempts
 from auth; the caller was already authenticated by `graph.server.auth` (and, for webhooks, here).

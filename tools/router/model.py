@@ -181,7 +181,8 @@ class Router:
 
 
 _WORD_CACHE = 1 << 16
-"""Distinct words whose character n-gram indices a block remembers (bounded: input is arbitrary)."""
+"""Distinct words remembered per cache (n-gram indices per block, normalised forms for evidence);
+bounded, since input is arbitrary."""
 
 
 @lru_cache(maxsize=_WORD_CACHE)
