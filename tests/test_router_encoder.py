@@ -67,3 +67,15 @@ def test_the_static_path_tokenizes_exactly_as_the_encoder_package_does() -> None
         assert fast.encode(text, out_type=int) == pure.encode(text, out_type=int, add_bos=False, add_eos=False)
     scores = np.asarray([fast.get_score(i) for i in range(fast.get_piece_size())])
     np.testing.assert_array_equal(scores, np.asarray(pure._scores, dtype=np.float64))
+
+
+def test_the_static_table_holds_what_the_encoder_gives_each_piece_alone() -> None:
+    """Guards the one private call the distillation relies on: a package upgrade that changes it
+    must fail here, not silently rebuild a wrong table on the next cold cache."""
+    table, _ = encoder._static_table()
+    pieces = encoder._tokenizer().encode("VPN Drucker imprimante", out_type=int)
+    fresh = encoder._piece_vectors(range(min(pieces), min(pieces) + 3))
+    np.testing.assert_allclose(table[min(pieces) : min(pieces) + 3].astype(np.float32), fresh, atol=2e-3)
+    whole = encoder._piece_vectors(range(pieces[0], pieces[0] + 1))[0]
+    single = encoder._encode([encoder._tokenizer().id_to_piece(pieces[0]).replace("▁", " ").strip()])[0]
+    assert float(whole @ single / np.linalg.norm(whole)) > 0.9

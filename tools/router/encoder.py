@@ -119,14 +119,12 @@ def _static_table() -> tuple[np.ndarray, np.ndarray]:
     cache directory, then memory-mapped."""
     path = _cache_dir() / f"use-m3-static-{version()}.npy"
     if not path.exists():
-        backend = _backend()
         path.parent.mkdir(parents=True, exist_ok=True)
-        vocabulary = backend.sp.vocab_size
+        vocabulary = _tokenizer().get_piece_size()
         table = np.empty((vocabulary, DIMENSIONS), np.float32)
-        bos, eos = backend.sp._bos_id, backend.sp._eos_id
         for start in range(0, vocabulary, _DISTIL_BATCH):
             stop = min(vocabulary, start + _DISTIL_BATCH)
-            backend._encode_batch([[bos, i, eos] for i in range(start, stop)], 3 * (stop - start), table[start:stop])
+            table[start:stop] = _piece_vectors(range(start, stop))
         partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
         np.save(partial, table.astype(np.float16))
         os.replace(partial, path)  # atomic: concurrent processes never read a half-written table
@@ -134,6 +132,19 @@ def _static_table() -> tuple[np.ndarray, np.ndarray]:
     log_probability = np.asarray([tokenizer.get_score(i) for i in range(tokenizer.get_piece_size())], np.float64)
     weights = (_SIF / (_SIF + np.exp(log_probability))).astype(np.float32)
     return np.load(path, mmap_mode="r"), weights
+
+
+def _piece_vectors(piece_ids: range) -> np.ndarray:
+    """Each piece run alone through the full encoder, between the sentence markers.
+
+    The package has no public call that takes piece ids, so this uses its batch kernel
+    `_encode_batch(groups, n_tokens, out)`; uv.lock pins the package and
+    `tests/test_router_encoder.py` fails if that surface changes."""
+    tokenizer = _tokenizer()
+    out = np.empty((len(piece_ids), DIMENSIONS), np.float32)
+    groups = [[tokenizer.bos_id(), i, tokenizer.eos_id()] for i in piece_ids]
+    _backend()._encode_batch(groups, 3 * len(groups), out)
+    return out
 
 
 def _cache_dir() -> Path:
