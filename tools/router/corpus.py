@@ -30,8 +30,12 @@ SPLIT_SHARES = (0.6, 0.2, 0.2)
 POOLS = ("subjects", "problems", "details", "tried")
 COMPOSE_POOLS = ("things", "symptoms", "topics")
 COMPOSE_SHARE = 0.5
-CONTEXT_SHARE = 0.35
 """Share of tickets whose main statement is composed from frame + thing + symptom (or request + topic)."""
+TOPIC_SHARE = 0.35
+"""Share of composed statements that are a request about a topic rather than a thing with a symptom
+(a class may set its own `topic_share`: out_of_scope keeps most of its composed tickets requests)."""
+CONTEXT_SHARE = 0.35
+"""Share of tickets that carry a sentence from across the class boundary."""
 _SLOT = re.compile(r"\{(\w+)\}")
 
 
@@ -103,9 +107,11 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _composed(rng: random.Random, compose: dict[str, Any], pools: dict[str, list[str]]) -> tuple[str, str]:
+def _composed(
+    rng: random.Random, compose: dict[str, Any], pools: dict[str, list[str]], topic_share: float
+) -> tuple[str, str]:
     """A frame with a thing and a symptom of the class, or a request about a topic; plus a subject."""
-    if pools["topics"] and (not pools["things"] or rng.random() < 0.35):
+    if pools["topics"] and (not pools["things"] or rng.random() < topic_share):
         topic = rng.choice(pools["topics"])
         return _capital(rng.choice(compose["request_frames"]).replace("{topic}", topic)), _capital(topic)
     thing, symptom = rng.choice(pools["things"]), rng.choice(pools["symptoms"])
@@ -123,14 +129,14 @@ def _context(rng: random.Random, compose: dict[str, Any], pools: dict[str, list[
 
 
 def _ticket(
-    rng: random.Random, vocab: dict[str, Any], pools: dict[str, list[str]], fill: _Filler
+    rng: random.Random, vocab: dict[str, Any], pools: dict[str, list[str]], fill: _Filler, topic_share: float
 ) -> tuple[str, str, str]:
     """One ticket: (subject, description, style)."""
     style = rng.choices(("chat", "short", "email"), weights=(0.25, 0.3, 0.45))[0]
     problems = [fill(rng.choice(pools["problems"]))]
     subject = "" if rng.random() < 0.12 else fill(rng.choice(pools["subjects"]))
     if rng.random() < COMPOSE_SHARE:
-        sentence, composed_subject = _composed(rng, vocab["compose"], pools)
+        sentence, composed_subject = _composed(rng, vocab["compose"], pools, topic_share)
         problems = [fill(sentence)] if rng.random() < 0.6 else [fill(sentence), *problems]
         if subject and rng.random() < 0.4:
             subject = fill(composed_subject)
@@ -183,6 +189,7 @@ def generate(config: GeneratorConfig | None = None, directory: Path = TEMPLATES_
         for category in CATEGORIES:
             spec = vocab["classes"][category]
             compose = vocab["compose"][category]
+            topic_share = compose.get("topic_share", TOPIC_SHARE)
             by_split = {
                 pool: split_pool(spec.get(pool) or [], config.seed, f"{lang}/{category}/{pool}") for pool in POOLS
             } | {
@@ -196,7 +203,7 @@ def generate(config: GeneratorConfig | None = None, directory: Path = TEMPLATES_
                 for i in range(n):
                     rng = random.Random(_stable_seed(config.seed, lang, category, split, i))
                     fill = _Filler(rng, vocab["slots"], common)
-                    subject, description, style = _ticket(rng, vocab, pools, fill)
+                    subject, description, style = _ticket(rng, vocab, pools, fill, topic_share)
                     yield {
                         "id": f"gen-{lang}-{category}-{split}-{i:04d}",
                         "language": lang,

@@ -146,7 +146,7 @@ def _cross_fitted_logits(
         features, classifier = fit_model([r for r in everything if id(r) not in held_ids], params)
         logits = classifier.decision_function(design_matrix(features, held_rows, params))
         if key == "writer":
-            previous_logits, previous_rows = out.get(WRITER_SET, (np.zeros((0, logits.shape[1])), []))
+            previous_logits, previous_rows = out.get(WRITER_SET, (np.zeros((0, logits.shape[1]), logits.dtype), []))
             out[WRITER_SET] = (np.vstack([previous_logits, logits]), previous_rows + held_rows)
             continue
         for group in held:
