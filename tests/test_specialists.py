@@ -13,6 +13,7 @@ import pytest
 from graph.context import Context
 from nodes.specialists import jon, june, maya
 from nodes.specialists.shape import route_after_diagnosis
+from tools.knowledge import retrieve
 from tools.language import detect_language
 from tools.screening import mask
 
@@ -125,6 +126,30 @@ def test_a_purchase_request_is_not_resolved_as_a_fault() -> None:
     description = "Could you purchase a 27 inch monitor and a docking station for our new colleague? Cost centre 4410."
     out = run("Maya", state_for("Please order a monitor", description))
     assert out["specialist"]["outcome"] != "resolve"
+
+
+@pytest.mark.parametrize(
+    ("agent", "subject", "description"),
+    [
+        ("Maya", "Vending machine dead", "The vending machine on floor 2 does not turn on, the screen is black."),
+        ("Jon", "Wasserspender offline", "Der Wasserspender im 3. OG hat keine WLAN-Verbindung und zeigt Fehler E2."),
+        ("June", "Ascensor bloqueado", "El ascensor del edificio B se queda en la pantalla de actualización."),
+    ],
+)
+def test_building_equipment_is_handed_back_whatever_failure_words_it_uses(
+    agent: str, subject: str, description: str
+) -> None:
+    out = run(agent, state_for(subject, description))
+    assert out["specialist"]["outcome"] == "hand_back" and "building equipment" in out["specialist"]["why"]
+
+
+def test_an_it_device_named_beside_building_equipment_keeps_the_ticket() -> None:
+    """The rule needs the equipment to be the only thing named: a laptop that overheats next to a
+    radiator is still Maya's."""
+    description = "My laptop shuts down after ten minutes since my desk moved next to the radiator. The fan is loud."
+    assert retrieve("hardware", description, "en").equipment  # the radiator is recognised ...
+    out = run("Maya", state_for("Laptop shuts down", description))
+    assert out["specialist"]["outcome"] == "resolve"  # ... and the laptop keeps the ticket with Maya
 
 
 def test_empty_text_is_handed_back() -> None:

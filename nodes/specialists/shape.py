@@ -91,6 +91,12 @@ def decide(domain: Domain, match: Match, entities: Entities, min_confidence: flo
             f"domain check failed: part of the ticket is not IT support (non-IT topic at "
             f"{match.out_of_scope_ratio:.2f} of {best.article.id})",
         )  # fmt: skip
+    if match.equipment and not (entities.it_devices() or entities.applications):
+        return Diagnosis(
+            "hand_back", best.article, confidence, (), "other_domain", OUT_OF_SCOPE,
+            f"domain check failed: the ticket is about building equipment "
+            f"({', '.join(match.equipment[:3])}) and names no IT device or application",
+        )  # fmt: skip
     facts = entities.facts()
     vague = match.match_confidence < HAND_BACK_BELOW
     if vague and (match.domain_ratio < 1.0 or match.domain_share < VAGUE_SHARE_MIN):

@@ -104,6 +104,9 @@ class OutOfScopeTopic(BaseModel):
     id: str = Field(pattern=r"^OOS-\d{3}$")
     title: str
     keywords: dict[str, list[str]]
+    equipment: bool = False
+    """Building equipment (appliances, lifts, doors): a ticket naming one of these things and no IT
+    device or application is about that thing, whatever failure words it uses."""
 
     @field_validator("keywords")
     @classmethod

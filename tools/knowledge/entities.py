@@ -53,6 +53,11 @@ class Entities:
         }
         return {fact for fact, ok in present.items() if ok}
 
+    def it_devices(self) -> tuple[str, ...]:
+        """The devices named that are IT devices on their own, not parts any appliance has (a screen)."""
+        parts = lexicon().device_parts
+        return tuple(d for d in self.devices if d not in parts)
+
     def summary(self) -> str:
         """A short, human-readable list of what was recognised ("os=Windows 11; error=0x80070005")."""
         parts = [
@@ -79,6 +84,7 @@ class _Lexicon:
     error_text: tuple[re.Pattern[str], ...]
     since: tuple[re.Pattern[str], ...]
     file_extensions: frozenset[str]
+    device_parts: frozenset[str]
 
 
 def _alias_pattern(aliases: list[str]) -> re.Pattern[str]:
@@ -98,6 +104,7 @@ def lexicon() -> _Lexicon:
         error_text=tuple(re.compile(p) for p in raw["error_text"]),
         since=tuple(re.compile(p) for p in raw["since"]),
         file_extensions=frozenset(raw["file_extensions"]),
+        device_parts=frozenset(raw["device_parts"]),
     )
 
 

@@ -55,6 +55,7 @@ class Match:
     domain_share: float  # [0, 1]: own best score / sum of every domain's best score
     best_domain: str | None  # network | software_cloud | hardware | out_of_scope (None: no match)
     out_of_scope_ratio: float  # best non-IT topic score / own best score (0.0: nothing non-IT matched)
+    equipment: tuple[str, ...]  # building-equipment phrases the ticket names (non-IT topics marked `equipment`)
     matched_terms: tuple[str, ...]  # ticket terms found in the best article
 
     @property
@@ -83,11 +84,12 @@ def topic_terms(topic: OutOfScopeTopic) -> list[str]:
 
     The topics only veto a specialist (a hand-back), so they must be precise: "débité deux fois"
     must not fire on "redémarré deux fois"."""
-    terms = analyze(topic.title, "en")
-    for lang in LANGUAGES:
-        for keyword in topic.keywords[lang]:
-            terms += phrase_term(keyword, lang)
-    return terms
+    return analyze(topic.title, "en") + topic_phrase_terms(topic)
+
+
+def topic_phrase_terms(topic: OutOfScopeTopic) -> list[str]:
+    """Each keyword of a non-IT topic, in every language, as a whole-phrase term."""
+    return [term for lang in LANGUAGES for keyword in topic.keywords[lang] for term in phrase_term(keyword, lang)]
 
 
 class TermIndex:
@@ -161,6 +163,16 @@ def shared_index() -> tuple[TermIndex, tuple[str, ...]]:
     return TermIndex(documents, phrased=True), tuple(owners)
 
 
+@lru_cache(maxsize=1)
+def _equipment_terms() -> frozenset[str]:
+    return frozenset(term for topic in load_out_of_scope() if topic.equipment for term in topic_phrase_terms(topic))
+
+
+def named_equipment(text: str, language: str | None) -> tuple[str, ...]:
+    """The building-equipment phrase terms the ticket contains (see `OutOfScopeTopic.equipment`)."""
+    return tuple(t for t in query_terms(text, language, True) if t in _equipment_terms())
+
+
 def domain_scores(text: str, language: str | None) -> dict[str, float]:
     """The best document score of each domain (and of out_of_scope) for `text`, in the shared index."""
     index, owners = shared_index()
@@ -175,7 +187,7 @@ def retrieve(domain: Domain, text: str, language: str | None, k: int = 5) -> Mat
     index = domain_index(domain)
     hits = index.search(text, language, k)
     if not hits:
-        return Match((), 0.0, 0.0, 0.0, None, 0.0, ())
+        return Match((), 0.0, 0.0, 0.0, None, 0.0, (), ())
     by_domain = domain_scores(text, language)
     best_domain = max(by_domain, key=by_domain.__getitem__)
     top, total = by_domain[best_domain], sum(by_domain.values())
@@ -186,5 +198,6 @@ def retrieve(domain: Domain, text: str, language: str | None, k: int = 5) -> Mat
         domain_share=round(by_domain[domain] / total, 4) if total > 0 else 0.0,
         best_domain=best_domain if top > 0 else None,
         out_of_scope_ratio=round(by_domain[OUT_OF_SCOPE] / by_domain[domain], 4) if by_domain[domain] > 0 else 0.0,
+        equipment=named_equipment(text, language),
         matched_terms=index.matched_terms(text, language, hits[0].article),
     )
