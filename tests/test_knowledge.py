@@ -9,6 +9,7 @@ import pytest
 from tools.knowledge import DOMAINS, LANGUAGES, domain_scores, extract_entities, load_knowledge, retrieve
 from tools.knowledge.analyzer import analyze, fold, phrase_term, phrases
 from tools.knowledge.articles import load_out_of_scope
+from tools.knowledge.retrieval import named_equipment
 from tools.notes import render_note, validate_note
 
 PREFIX = {"network": "NET-", "software_cloud": "SWC-", "hardware": "HW-"}
@@ -163,3 +164,11 @@ def test_phrase_terms_join_content_words_and_keep_single_words_plain() -> None:
     assert phrase_term("charged twice", "en") == ["charg_twice"]
     assert phrase_term("the invoice", "en") == analyze("invoice", "en")
     assert "charg_twice" in phrases("I was charged twice for May", "en")
+
+
+def test_building_equipment_is_named_by_whole_keywords_only() -> None:
+    """A hyphenated keyword matches as a whole ('lave-vaisselle' is no 'laver'), and the reason a
+    person reads shows the authored keyword, not index stems."""
+    assert named_equipment("Le lave-vaisselle de la cuisine fuit", "fr") == ("lave-vaisselle",)
+    assert named_equipment("Je dois laver le clavier, une touche colle", "fr") == ()
+    assert named_equipment("Der Kühlschrank in der Teeküche kühlt nicht", "de") == ("kühlschrank",)

@@ -152,6 +152,28 @@ def test_an_it_device_named_beside_building_equipment_keeps_the_ticket() -> None
     assert out["specialist"]["outcome"] == "resolve"  # ... and the laptop keeps the ticket with Maya
 
 
+def test_an_application_named_beside_building_equipment_keeps_the_ticket() -> None:
+    description = "Outlook crashes every time I open the calendar of the kitchen fridge cleaning rota."
+    assert retrieve("software_cloud", description, "en").equipment
+    out = run("June", state_for("Outlook crashes", description))
+    assert "building equipment" not in out["specialist"]["why"]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("El lector de tarjetas del puerto USB no funciona.", "es"),
+        ("My external monitor goes black since my desk moved next to the kitchen fridge.", "en"),
+        ("No meu portátil, o leitor de cartões da porta USB deixou de ler o cartão de cidadão.", "pt"),
+    ],
+)
+def test_it_words_that_look_like_building_equipment_do_not_trigger_the_rule(text: str, language: str) -> None:
+    """A USB port is no door ('puerto' and 'puerta' share a stem; Portuguese 'porta' is both, so a
+    named laptop decides), and a monitor is an IT device, not just a screen that any appliance has."""
+    out = run("Maya", state_for("Hardware", text))
+    assert "building equipment" not in out["specialist"]["why"], (text, out["specialist"]["why"])
+
+
 def test_empty_text_is_handed_back() -> None:
     out = run("Maya", {"ticket": {"id": "T", "source": "jira", "subject": "", "description": " "}})
     assert out["specialist"]["outcome"] == "hand_back" and "no ticket text" in out["specialist"]["why"]

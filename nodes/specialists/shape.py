@@ -69,7 +69,8 @@ class Diagnosis:
 def decide(domain: Domain, match: Match, entities: Entities, min_confidence: float) -> Diagnosis:
     """Resolve, ask or hand back, from the retrieval match and the facts the ticket gives.
 
-    Another domain (or a non-IT topic) matching clearly better means hand back. A weak match is
+    Another domain (or a non-IT topic) matching clearly better means hand back, and so does a ticket
+    about building equipment (a fridge, a lift) that names no IT device or application. A weak match is
     still ours to ask about when our vocabulary dominates the ticket ("VPN geht nicht"); otherwise
     it is handed back. A good match is resolved once the article's required facts are present.
     """

@@ -99,8 +99,8 @@ def phrase_term(phrase: str, language: str | None = "en") -> list[str]:
     term; two or three become joined phrase terms (one per stemmer); longer phrases keep their
     first three content words."""
     runs = _stem_runs(phrase, language)
-    if len(runs[0]) < 2:
-        return analyze(phrase, language)
+    if len(runs[0]) < 2:  # one word: its stems; a hyphenated word only as a whole, never its parts
+        return sorted({run[0] for run in runs if run})
     return sorted({PHRASE_JOIN.join(run[:MAX_PHRASE_WORDS]) for run in runs})
 
 

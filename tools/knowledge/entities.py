@@ -96,6 +96,8 @@ def _alias_pattern(aliases: list[str]) -> re.Pattern[str]:
 def lexicon() -> _Lexicon:
     """Load and compile the entity lexicons once."""
     raw = yaml.safe_load(ENTITIES_FILE.read_text(encoding="utf-8"))
+    if unknown := set(raw["device_parts"]) - set(raw["devices"]):
+        raise ValueError(f"{ENTITIES_FILE.name}: device_parts names no device: {sorted(unknown)}")
     return _Lexicon(
         os=tuple((o["name"], re.compile(o["pattern"])) for o in raw["os"]),
         applications=tuple((name, _alias_pattern(a)) for name, a in raw["applications"].items()),

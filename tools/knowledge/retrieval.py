@@ -55,7 +55,7 @@ class Match:
     domain_share: float  # [0, 1]: own best score / sum of every domain's best score
     best_domain: str | None  # network | software_cloud | hardware | out_of_scope (None: no match)
     out_of_scope_ratio: float  # best non-IT topic score / own best score (0.0: nothing non-IT matched)
-    equipment: tuple[str, ...]  # building-equipment phrases the ticket names (non-IT topics marked `equipment`)
+    equipment: tuple[str, ...]  # building-equipment keywords the ticket names (non-IT topics marked `equipment`)
     matched_terms: tuple[str, ...]  # ticket terms found in the best article
 
     @property
@@ -84,12 +84,11 @@ def topic_terms(topic: OutOfScopeTopic) -> list[str]:
 
     The topics only veto a specialist (a hand-back), so they must be precise: "débité deux fois"
     must not fire on "redémarré deux fois"."""
-    return analyze(topic.title, "en") + topic_phrase_terms(topic)
-
-
-def topic_phrase_terms(topic: OutOfScopeTopic) -> list[str]:
-    """Each keyword of a non-IT topic, in every language, as a whole-phrase term."""
-    return [term for lang in LANGUAGES for keyword in topic.keywords[lang] for term in phrase_term(keyword, lang)]
+    terms = analyze(topic.title, "en")
+    for lang in LANGUAGES:
+        for keyword in topic.keywords[lang]:
+            terms += phrase_term(keyword, lang)
+    return terms
 
 
 class TermIndex:
@@ -164,13 +163,22 @@ def shared_index() -> tuple[TermIndex, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=1)
-def _equipment_terms() -> frozenset[str]:
-    return frozenset(term for topic in load_out_of_scope() if topic.equipment for term in topic_phrase_terms(topic))
+def _equipment_keywords() -> dict[str, str]:
+    """Index term -> the authored keyword it comes from, for every non-IT topic marked `equipment`."""
+    return {
+        term: keyword
+        for topic in load_out_of_scope()
+        if topic.equipment
+        for lang in LANGUAGES
+        for keyword in topic.keywords[lang]
+        for term in phrase_term(keyword, lang)
+    }
 
 
 def named_equipment(text: str, language: str | None) -> tuple[str, ...]:
-    """The building-equipment phrase terms the ticket contains (see `OutOfScopeTopic.equipment`)."""
-    return tuple(t for t in query_terms(text, language, True) if t in _equipment_terms())
+    """The building-equipment keywords the ticket names, as authored (see `OutOfScopeTopic.equipment`)."""
+    keywords = _equipment_keywords()
+    return tuple(dict.fromkeys(keywords[t] for t in query_terms(text, language, True) if t in keywords))
 
 
 def domain_scores(text: str, language: str | None) -> dict[str, float]:

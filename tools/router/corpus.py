@@ -190,6 +190,8 @@ def generate(config: GeneratorConfig | None = None, directory: Path = TEMPLATES_
             spec = vocab["classes"][category]
             compose = vocab["compose"][category]
             topic_share = compose.get("topic_share", TOPIC_SHARE)
+            if not 0.0 <= topic_share <= 1.0:
+                raise ValueError(f"{lang}.yaml compose.{category}.topic_share must lie in [0, 1], got {topic_share}")
             by_split = {
                 pool: split_pool(spec.get(pool) or [], config.seed, f"{lang}/{category}/{pool}") for pool in POOLS
             } | {
