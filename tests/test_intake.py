@@ -127,6 +127,11 @@ def test_huge_description_is_truncated_with_a_warning() -> None:
         ("Ein Anrufer gab sich als IT-Support aus und wollte mein Passwort", "phishing"),
         ("Alguien se hizo pasar por soporte técnico por teléfono", "phishing"),
         ("Alguém fez-se passar pelo suporte e pediu o meu código", "phishing"),
+        ("Got an email from 'DHL' about a parcel I never ordered. I didn't click. Is this a scam?", "phishing"),
+        ("Ich habe eine verdächtige E-Mail von der 'Sparkasse' bekommen, nichts angeklickt", "phishing"),
+        ("Me llegó un correo sospechoso del 'banco', ¿es una estafa?", "phishing"),
+        ("J'ai reçu un mail douteux de la 'CAF', est-ce une arnaque ?", "phishing"),
+        ("Recebi um e-mail do 'banco' a pedir os meus dados. É golpe?", "phishing"),
     ],
 )
 def test_a_reported_security_incident_is_recorded_by_kind(text: str, kind: str) -> None:
@@ -153,6 +158,10 @@ def test_a_reported_security_incident_is_recorded_by_kind(text: str, kind: str) 
         "The support team told me the MFA code would arrive by SMS but it never does",
         "I sent them my error code yesterday and have not heard back",
         "Please send me a new verification code, the old one expired",
+        "Das WLAN bricht ständig ab, ist es echt so schwer, das zu reparieren?",
+        "Outlook marks every message from our supplier as suspicious since the update",
+        "Is this error in the event log a real problem or can I ignore it?",
+        "Is this a real fault of the dock or a driver issue?",
     ],
 )
 def test_everyday_faults_are_not_security_incidents(text: str) -> None:
