@@ -15,7 +15,7 @@ from evals.suite import ALWAYS_FORBIDDEN_FIELDS, SUITES_DIR, load_jsonl, load_su
 from tests.support.overlap import SHARED_EVAL, shingles
 
 ADVERSARIAL = SUITES_DIR / "adversarial"
-BOUNDARY_PROBE = SUITES_DIR.parent / "probes" / "boundary.jsonl"
+PROBES = SUITES_DIR.parent / "probes"
 
 
 @pytest.fixture(scope="module")
@@ -126,10 +126,10 @@ def test_unknown_suite_name_is_a_clear_error() -> None:
 
 
 @pytest.mark.skipif(not SHARED_EVAL.is_file(), reason="../shared/data/eval is not present (only in CI and dev)")
-@pytest.mark.parametrize("name", ["adversarial", "boundary probe"])
+@pytest.mark.parametrize("name", ["adversarial", "boundary.jsonl", "oos_it.jsonl"])
 def test_no_ticket_is_copied_from_the_evaluation_set(name: str) -> None:
     """Aggregate check only: no suite text shares a subject, a description or an 8-word run with it."""
-    suite = load_suite("adversarial" if name == "adversarial" else BOUNDARY_PROBE)
+    suite = load_suite("adversarial" if name == "adversarial" else PROBES / name)
     shared = load_suite(SHARED_EVAL)
     assert len(shared.cases) > 2000  # the labeled format loads the real file
     theirs: set[tuple[str, ...]] = set()
