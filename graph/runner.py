@@ -69,7 +69,8 @@ PARALLEL_MIN_TICKETS = 64
 
 def warm_up() -> None:
     """Load the models and indexes once (before forking workers, so they share them)."""
-    from tools.knowledge import load_knowledge
+    from tools.knowledge import load_knowledge, semantic
+    from tools.knowledge.fit import load_fit
     from tools.language import detect_language
     from tools.router import load_router
     from tools.screening import find_injection
@@ -78,6 +79,8 @@ def warm_up() -> None:
     load_router()
     for domain in ("network", "software_cloud", "hardware"):
         load_knowledge(domain)
+    semantic.warm()
+    load_fit()
     detect_language("warm up the language models with a sentence")
     find_injection("compile the screening patterns and the invisible-character class: caf\u00e9\u200b")
 

@@ -13,6 +13,7 @@ from langgraph.runtime import Runtime
 
 from graph.context import Context
 from graph.state import CATEGORY_AGENT, HelpdeskState
+from nodes.specialists.shape import runbook_threshold
 from nodes.timing import timed
 
 MAX_ROUTES = 2
@@ -97,9 +98,9 @@ def _specialist_reasons(state: HelpdeskState, ctx: Context) -> list[tuple[str, s
             if not (ctx.ask_requester and specialist.get("resolution")):
                 missing = ", ".join(specialist.get("needs_info", [])) or "details"
                 reasons.append(("missing_info", f"information is missing ({missing}); {agent} drafted the questions"))
-        elif specialist.get("confidence", 0.0) < ctx.specialist_min_confidence:
+        elif specialist.get("confidence", 0.0) < runbook_threshold(ctx):
             confidence = specialist.get("confidence", 0.0)
-            reasons.append(("weak_match", f"{agent}'s best runbook matches weakly (confidence {confidence:.2f})"))
+            reasons.append(("weak_match", f"{agent}'s best runbook fits weakly (probability {confidence:.2f})"))
     return reasons
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from graph.context import Context
 from nodes.specialists import jon, june, maya
-from nodes.specialists.shape import route_after_diagnosis
+from nodes.specialists.shape import route_after_diagnosis, runbook_threshold
 from tools.knowledge import retrieve
 from tools.language import detect_language
 from tools.screening import mask
@@ -20,7 +20,7 @@ from tools.screening import mask
 SAMPLES_FILE = Path(__file__).resolve().parent.parent / "data" / "samples" / "specialists.jsonl"
 SAMPLES = [json.loads(line) for line in SAMPLES_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
 GRAPHS = {"Jon": jon, "June": june, "Maya": maya}
-CTX = Context(model="local", specialist_min_confidence=0.35)
+CTX = Context(model="local")
 
 
 def state_for(subject: str, description: str, *, source: str = "servicenow", raw: bool = False) -> dict[str, Any]:
@@ -58,7 +58,7 @@ def test_sample_outcome(sample: dict[str, Any]) -> None:
     assert [m["agent"] for m in out["messages"]] == [expect["agent"]] * 2
     if expect["outcome"] == "resolve":
         assert result["article_id"] == expect["article_id"]
-        assert result["confidence"] >= CTX.specialist_min_confidence
+        assert result["confidence"] >= runbook_threshold(CTX)
         assert result["resolution"] and expect["article_id"] in result["resolution"]
         assert all(step in result["resolution"] for step in result["steps"]) and result["steps"]
     elif expect["outcome"] == "ask":

@@ -1,9 +1,10 @@
-"""`helpdesk train` and `helpdesk route-eval FILE`: build Lola's embedded router and measure it alone.
+"""`helpdesk train`, `helpdesk train-fit` and `helpdesk route-eval FILE`: build the embedded models.
 
 `train` regenerates the corpus and the support e-mails from the templates (deterministic), re-derives the
 CC0 subset when the CC0 source is present (else keeps the committed subset), trains, calibrates, picks the
-threshold table and writes the artifact, its manifest and the reliability diagram. `route-eval` prints
-router-only figures for any labeled JSONL: it measures, it never learns from the file.
+threshold table and writes the artifact, its manifest and the reliability diagram. `train-fit` refits the
+specialists' runbook-fit gate from the team's labels. `route-eval` prints router-only figures for any
+labeled JSONL: it measures, it never learns from the file.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     app.command("train")(train)
+    app.command("train-fit")(train_fit)
     app.command("route-eval")(route_eval)
 
 
@@ -48,6 +50,19 @@ def train(
     for name, test in manifest["test_metrics_at_default_risk"].items():
         print(f"{name} test set at risk target {test['risk_target']} (threshold {test['threshold']}):")
         print(format_metrics(test))
+
+
+def train_fit() -> None:
+    """Refit the specialists' runbook-fit gate from data/knowledge/runbook-fit-labels.jsonl (deterministic)."""
+    from tools.knowledge.fit import MODEL_FILE
+    from tools.knowledge.fit import train_fit as fit_gate
+
+    result = fit_gate()
+    print(f"{MODEL_FILE}: {result['labeled_tickets']} labeled tickets, {result['fitting_first_choice']} with a fitting")
+    print("first choice; precision target -> threshold (cross-validated precision, tickets kept):")
+    for target, threshold in result["thresholds"].items():
+        achieved = result["cross_validated"][target]
+        print(f"  {target}: {threshold:.2f} ({achieved['precision']:.3f}, {achieved['selected']})")
 
 
 def route_eval(

@@ -29,6 +29,7 @@ from tools.knowledge import (
     extract_entities,
     retrieve,
 )
+from tools.knowledge.fit import RunbookFit, load_fit
 from tools.notes import render_hand_back, render_note, render_question, ungrounded_commands, validate_note
 from tools.screening import mask, redact
 
@@ -66,16 +67,26 @@ class Diagnosis:
     why: str
 
 
-def decide(domain: Domain, match: Match, entities: Entities, min_confidence: float) -> Diagnosis:
+def runbook_threshold(ctx: Context) -> float:
+    """The fit probability a runbook needs before a specialist resolves with it."""
+    if ctx.specialist_min_confidence is not None:
+        return ctx.specialist_min_confidence
+    return load_fit().threshold_for(ctx.runbook_precision_target)
+
+
+def decide(
+    domain: Domain, match: Match, entities: Entities, min_confidence: float, fit: RunbookFit | None = None
+) -> Diagnosis:
     """Resolve, ask or hand back, from the retrieval match and the facts the ticket gives.
 
     Another domain (or a non-IT topic) matching clearly better means hand back, and so does a ticket
     about building equipment (a fridge, a lift) that names no IT device or application. A weak match is
     still ours to ask about when our vocabulary dominates the ticket ("VPN geht nicht"); otherwise
-    it is handed back. A good match is resolved once the article's required facts are present.
+    it is handed back. The best runbook is resolved with only when the fit gate (`tools.knowledge.fit`)
+    gives it at least `min_confidence` and the article's required facts are present.
     """
     best = match.best
-    confidence = match.confidence
+    confidence = (fit or load_fit()).probability(match)
     if best is None:
         return Diagnosis(
             "hand_back", None, 0.0, (), "low_match", None, "low domain match: no runbook term in the ticket"
@@ -112,19 +123,19 @@ def decide(domain: Domain, match: Match, entities: Entities, min_confidence: flo
         if not missing:
             return Diagnosis(
                 "hand_back", best.article, confidence, (), "low_match", None,
-                f"low domain match: best runbook {best.article.id} at confidence {confidence:.2f} "
+                f"low domain match: best runbook {best.article.id} fits with probability {confidence:.2f} "
                 f"although the ticket gives its details",
             )  # fmt: skip
     terms = ", ".join(match.matched_terms[:8]) or "none"
     if missing:
         return Diagnosis(
             "ask", best.article, confidence, tuple(missing), None, None,
-            f"best runbook {best.article.id} (confidence {confidence:.2f}, terms: {terms}) "
+            f"best runbook {best.article.id} (fit {confidence:.2f}, terms: {terms}) "
             f"needs: {', '.join(missing)}",
         )  # fmt: skip
     return Diagnosis(
         "resolve", best.article, confidence, (), None, None,
-        f"matched {best.article.id} '{best.article.title['en']}' (confidence {confidence:.2f}, terms: {terms})",
+        f"matched {best.article.id} '{best.article.title['en']}' (fit {confidence:.2f}, terms: {terms})",
     )  # fmt: skip
 
 
@@ -178,7 +189,7 @@ def build_specialist(name: Agent, domain: Domain, knowledge: KnowledgeBase) -> C
         else:
             match = retrieve(domain, text, _language(state))
             entities = extract_entities(text)
-            diagnosis = decide(domain, match, entities, ctx.specialist_min_confidence)
+            diagnosis = decide(domain, match, entities, runbook_threshold(ctx))
         result: SpecialistResult = {
             "agent": name,
             "outcome": diagnosis.outcome,

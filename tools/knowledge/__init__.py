@@ -1,4 +1,5 @@
-"""Runbook knowledge of the specialists: articles, BM25 retrieval with a domain check, entities."""
+"""Runbook knowledge of the specialists: articles, hybrid retrieval with a domain check, the runbook-fit
+gate (`fit`), entities."""
 
 from tools.knowledge.articles import DOMAINS, LANGUAGES, Article, Domain, KnowledgeBase, load_knowledge
 from tools.knowledge.entities import Entities, extract_entities

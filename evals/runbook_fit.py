@@ -1,0 +1,118 @@
+"""Do the specialists resolve with a runbook that fits? Measured on labeled probe tickets, never trained on.
+
+`evals/probes/runbook_fit.jsonl` says, for 421 in-scope probe tickets, which runbooks a reviewer would
+send (none when no runbook covers the problem). Two views:
+
+- the specialists alone: each ticket goes to the specialist of its own label, as after a correct route;
+- the whole graph (`--triage FILE`, the output of `helpdesk triage` on the probe files): what was
+  auto-resolved, including wrong routes and out-of-scope tickets, which count as misses.
+
+    uv run python -m evals.runbook_fit [--precision-target 0.6] [--triage triage.jsonl ...] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELS = ROOT / "evals" / "probes" / "runbook_fit.jsonl"
+
+
+def read_probe_labels(path: Path = LABELS) -> dict[str, dict[str, Any]]:
+    """Each labeled ticket (text and category from its probe file) with the runbooks that fit it."""
+    labels = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    tickets: dict[str, dict[str, Any]] = {}
+    for file in {label["file"] for label in labels}:
+        for line in (ROOT / file).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                tickets[row["id"]] = row
+    return {label["id"]: {**tickets[label["id"]], "fits": label["articles"]} for label in labels}
+
+
+def specialists_alone(labels: dict[str, dict[str, Any]], precision_target: float) -> dict[str, Any]:
+    """Outcomes of each ticket's own specialist, and how often its resolution cites a fitting runbook."""
+    from graph.context import Context
+    from nodes.specialists.shape import decide, runbook_threshold
+    from tools.knowledge import extract_entities, retrieve
+    from tools.screening import mask
+
+    threshold = runbook_threshold(Context(runbook_precision_target=precision_target))
+    outcomes: Counter[str] = Counter()
+    first_choice_fits = with_fit = 0
+    for row in labels.values():
+        text = mask(f"{row.get('subject') or ''}\n{row.get('description') or ''}".strip())
+        match = retrieve(row["label"], text, row["language"])
+        diagnosis = decide(row["label"], match, extract_entities(text), threshold)
+        fits = diagnosis.article is not None and diagnosis.article.id in row["fits"]
+        if row["fits"]:
+            with_fit += 1
+            first_choice_fits += bool(match.best and match.best.article.id in row["fits"])
+        key = diagnosis.outcome if diagnosis.outcome != "resolve" else ("resolve_fits" if fits else "resolve_misfit")
+        outcomes[key] += 1
+    resolved = outcomes["resolve_fits"] + outcomes["resolve_misfit"]
+    return {
+        "tickets": len(labels),
+        "threshold": threshold,
+        "outcomes": dict(outcomes),
+        "resolution_precision": round(outcomes["resolve_fits"] / resolved, 4) if resolved else None,
+        "first_choice_fits": round(first_choice_fits / with_fit, 4) if with_fit else None,
+    }
+
+
+def graph_resolutions(labels: dict[str, dict[str, Any]], triage_files: list[Path]) -> dict[str, Any]:
+    """Of the graph's auto-resolutions of labeled tickets, which cite a runbook that fits."""
+    kinds: Counter[str] = Counter()
+    for file in triage_files:
+        for line in file.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line) if line.strip() else {}
+            row = labels.get(record.get("id", ""))
+            if row is None or record.get("escalated", True):
+                continue
+            if record.get("category") != row["label"]:
+                kinds["wrong_category"] += 1
+            elif record.get("article_id") in row["fits"]:
+                kinds["fits"] += 1
+            else:
+                kinds["another_fits" if row["fits"] else "none_fits"] += 1
+    resolved = sum(kinds.values())
+    return {
+        "resolved": resolved,
+        "kinds": dict(kinds),
+        "resolution_precision": round(kinds["fits"] / resolved, 4) if resolved else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--precision-target", type=float, default=None, help="Context.runbook_precision_target")
+    parser.add_argument("--triage", type=Path, nargs="*", default=[], help="helpdesk triage output on the probes")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+
+    from graph.context import Context
+
+    target = args.precision_target if args.precision_target is not None else Context().runbook_precision_target
+    labels = read_probe_labels()
+    result: dict[str, Any] = {"precision_target": target, "specialists": specialists_alone(labels, target)}
+    if args.triage:
+        result["graph"] = graph_resolutions(labels, args.triage)
+    if args.json:
+        print(json.dumps(result))
+        return
+    alone = result["specialists"]
+    print(f"{alone['tickets']} labeled probe tickets, precision target {target} (fit threshold {alone['threshold']})")
+    print(f"specialists alone: {alone['outcomes']}")
+    print(f"resolutions citing a fitting runbook: {alone['resolution_precision']}")
+    print(f"first-ranked runbook fits, where one fits: {alone['first_choice_fits']}")
+    if "graph" in result:
+        graph = result["graph"]
+        print(f"graph: {graph['resolved']} auto-resolved {graph['kinds']}; fitting {graph['resolution_precision']}")
+
+
+if __name__ == "__main__":
+    main()
