@@ -51,6 +51,8 @@ def test_probe_labels_are_kept_apart_from_training() -> None:
 
 def test_committed_gate_is_what_the_labels_give(tmp_path: Path) -> None:
     committed = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    current = {d: load_knowledge(d).version for d in DOMAINS}
+    assert committed["knowledge_versions"] == current, "runbooks changed: run `helpdesk train-fit` (and relabel)"
     rebuilt = train_fit(out=tmp_path / "fit.json")
     load_fit.cache_clear()
     assert rebuilt["features"] == committed["features"] == list(FEATURES)
