@@ -60,7 +60,7 @@ class Diagnosis:
 
     outcome: Outcome
     article: Article | None
-    confidence: float
+    confidence: float  # probability that `article` fits the ticket (the fit gate)
     needs_info: tuple[str, ...]
     hand_back_reason: Literal["low_match", "other_domain", "no_text"] | None
     other_domain: str | None
@@ -75,7 +75,7 @@ def runbook_threshold(ctx: Context) -> float:
 
 
 def decide(
-    domain: Domain, match: Match, entities: Entities, min_confidence: float, fit: RunbookFit | None = None
+    domain: Domain, match: Match, entities: Entities, min_fit: float, fit: RunbookFit | None = None
 ) -> Diagnosis:
     """Resolve, ask or hand back, from the retrieval match and the facts the ticket gives.
 
@@ -83,7 +83,7 @@ def decide(
     about building equipment (a fridge, a lift) that names no IT device or application. A weak match is
     still ours to ask about when our vocabulary dominates the ticket ("VPN geht nicht"); otherwise
     it is handed back. The best runbook is resolved with only when the fit gate (`tools.knowledge.fit`)
-    gives it at least `min_confidence` and the article's required facts are present.
+    gives it at least `min_fit` and the article's required facts are present.
     """
     best = match.best
     confidence = (fit or load_fit()).probability(match)
@@ -118,7 +118,7 @@ def decide(
             f"and the ticket is not mostly {domain} vocabulary (share {match.domain_share:.2f})",
         )  # fmt: skip
     missing = [f for f in best.article.requires if f not in facts]
-    if vague or confidence < min_confidence:
+    if vague or confidence < min_fit:
         missing += [f for f in GENERIC_FACTS[domain] if f not in facts and f not in missing]
         if not missing:
             return Diagnosis(
