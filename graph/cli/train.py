@@ -58,8 +58,9 @@ def train_fit() -> None:
     from tools.knowledge.fit import train_fit as fit_gate
 
     result = fit_gate()
-    print(f"{MODEL_FILE}: {result['labeled_tickets']} labeled tickets, {result['fitting_first_choice']} with a fitting")
-    print("first choice; precision target -> threshold (cross-validated precision, tickets kept):")
+    print(f"{MODEL_FILE.name}: {result['labeled_tickets']} labeled tickets, {result['fitting_first_choice']} with a")
+    print(f"fitting first choice; tickets under {result['min_ticket_terms']} terms get no fit")
+    print("precision target -> threshold (cross-validated precision, tickets kept):")
     for target, threshold in result["thresholds"].items():
         achieved = result["cross_validated"][target]
         print(f"  {target}: {threshold:.2f} ({achieved['precision']:.3f}, {achieved['selected']})")
