@@ -122,6 +122,20 @@ def test_a_ticket_that_is_partly_a_security_incident_is_handed_back() -> None:
     assert "out_of_scope" in out["specialist"]["why"] or "not IT support" in out["specialist"]["why"]
 
 
+def test_a_ticket_routed_to_the_wrong_specialist_is_handed_back_even_if_a_runbook_would_pass_the_gate() -> None:
+    """The cross-domain check stays beside the fit gate: the gate learned from correctly routed tickets,
+    so it vouches for Maya's headset runbook on a softphone's one-way audio (a VoIP problem)."""
+    out = run(
+        "Maya",
+        state_for(
+            "Softphone: one-way audio",
+            "On the laptop softphone people hear me but I hear nothing, only on external calls. "
+            "The headset works fine in Teams and other apps.",
+        ),
+    )
+    assert out["specialist"]["outcome"] == "hand_back" and "network matches better" in out["specialist"]["why"]
+
+
 def test_a_purchase_request_is_not_resolved_as_a_fault() -> None:
     description = "Could you purchase a 27 inch monitor and a docking station for our new colleague? Cost centre 4410."
     out = run("Maya", state_for("Please order a monitor", description))
