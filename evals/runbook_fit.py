@@ -24,13 +24,10 @@ LABELS = ROOT / "evals" / "probes" / "runbook_fit.jsonl"
 
 def read_probe_labels(path: Path = LABELS) -> dict[str, dict[str, Any]]:
     """Each labeled ticket (text and category from its probe file) with the runbooks that fit it."""
-    labels = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    tickets: dict[str, dict[str, Any]] = {}
-    for file in {label["file"] for label in labels}:
-        for line in (ROOT / file).read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                tickets[row["id"]] = row
+    from tools.router.corpus import read_jsonl
+
+    labels = read_jsonl(path)
+    tickets = {row["id"]: row for file in {label["file"] for label in labels} for row in read_jsonl(ROOT / file)}
     return {label["id"]: {**tickets[label["id"]], "fits": label["articles"]} for label in labels}
 
 
@@ -39,13 +36,14 @@ def specialists_alone(labels: dict[str, dict[str, Any]], precision_target: float
     from graph.context import Context
     from nodes.specialists.shape import decide, runbook_threshold
     from tools.knowledge import extract_entities, retrieve
+    from tools.router.corpus import ticket_text
     from tools.screening import mask
 
     threshold = runbook_threshold(Context(runbook_precision_target=precision_target))
     outcomes: Counter[str] = Counter()
     first_choice_fits = with_fit = 0
     for row in labels.values():
-        text = mask(f"{row.get('subject') or ''}\n{row.get('description') or ''}".strip())
+        text = mask(ticket_text(row).strip())
         match = retrieve(row["label"], text, row["language"])
         diagnosis = decide(row["label"], match, extract_entities(text), threshold)
         fits = diagnosis.article is not None and diagnosis.article.id in row["fits"]

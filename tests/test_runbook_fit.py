@@ -23,14 +23,11 @@ from tools.knowledge.fit import (
     read_labels,
     train_fit,
 )
+from tools.router.corpus import read_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE_LABELS = ROOT / "evals" / "probes" / "runbook_fit.jsonl"
 ARTICLE_IDS = {a.id for d in DOMAINS for a in load_knowledge(d).articles}
-
-
-def _lines(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def test_training_labels_name_written_in_scope_tickets_and_real_runbooks() -> None:
@@ -42,8 +39,8 @@ def test_training_labels_name_written_in_scope_tickets_and_real_runbooks() -> No
 
 
 def test_probe_labels_are_kept_apart_from_training() -> None:
-    probe = _lines(PROBE_LABELS)
-    assert not {r["id"] for r in probe} & {r["id"] for r in _lines(LABELS_FILE)}
+    probe = read_jsonl(PROBE_LABELS)
+    assert not {r["id"] for r in probe} & {r["id"] for r in read_jsonl(LABELS_FILE)}
     for row in probe:
         assert row["file"].startswith("evals/probes/") and set(row["articles"]) <= ARTICLE_IDS
         assert any(json.loads(line)["id"] == row["id"] for line in (ROOT / row["file"]).open(encoding="utf-8"))

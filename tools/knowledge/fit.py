@@ -28,11 +28,12 @@ import numpy as np
 
 from tools.knowledge.articles import DOMAINS, load_knowledge
 from tools.knowledge.retrieval import Match, retrieve
+from tools.router.corpus import read_jsonl, ticket_text
+from tools.router.written import WRITTEN_DIR, read_written
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "data" / "knowledge"
 LABELS_FILE = KNOWLEDGE_DIR / "runbook-fit-labels.jsonl"
 MODEL_FILE = KNOWLEDGE_DIR / "runbook-fit.json"
-WRITTEN_DIR = KNOWLEDGE_DIR.parent / "corpus" / "written"
 FEATURES = (
     "similarity",
     "lexical_share",
@@ -106,19 +107,11 @@ def load_fit(path: Path = MODEL_FILE) -> RunbookFit:
 def read_labels(path: Path = LABELS_FILE, written: Path = WRITTEN_DIR) -> list[dict[str, Any]]:
     """Labeled tickets with their text and category: a label row either carries its ticket (the short
     portal and chat tickets written for the gate) or names a ticket of the written corpus."""
-    tickets: dict[str, dict[str, Any]] = {}
-    for file in sorted(written.glob("*.jsonl")):
-        for line in file.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                tickets[row["id"]] = row
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            label = json.loads(line)
-            ticket = label if "description" in label else tickets[label["id"]]
-            rows.append({**ticket, "fits": label["articles"]})
-    return rows
+    tickets = {row["id"]: row for row in read_written(written)}
+    return [
+        {**(label if "description" in label else tickets[label["id"]]), "fits": label["articles"]}
+        for label in read_jsonl(path)
+    ]
 
 
 def labeled_examples(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
@@ -127,7 +120,7 @@ def labeled_examples(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray
 
     x, y = [], []
     for row in rows:
-        text = mask(f"{row.get('subject') or ''}\n{row.get('description') or ''}".strip())
+        text = mask(ticket_text(row).strip())
         match = retrieve(row["label"], text, row["language"])
         x.append(features(match))
         y.append(bool(match.hits) and match.hits[0].article.id in row["fits"])
