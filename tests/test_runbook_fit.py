@@ -55,6 +55,7 @@ def test_committed_gate_is_what_the_labels_give(tmp_path: Path) -> None:
     assert rebuilt["features"] == committed["features"] == list(FEATURES)
     assert np.allclose(rebuilt["coefficients"], committed["coefficients"], atol=1e-4)
     assert rebuilt["thresholds"] == committed["thresholds"]
+    assert rebuilt["min_ticket_terms"] == committed["min_ticket_terms"] == load_fit().min_ticket_terms
     assert rebuilt["labels_sha256"] == committed["labels_sha256"]
 
 

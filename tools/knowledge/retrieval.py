@@ -50,8 +50,8 @@ class Hit:
 
     article: Article
     score: float
-    similarity: float = 0.0
-    lexical_share: float = 0.0  # score / the ticket's best BM25 score in this domain
+    similarity: float
+    lexical_share: float  # score / the ticket's best BM25 score in this domain
 
     @property
     def ranking(self) -> float:
