@@ -1,7 +1,17 @@
-"""Language detection with lingua (a maintained library), restricted to languages tickets arrive in."""
+"""Language detection with lingua (a maintained library), restricted to languages tickets arrive in.
+
+A ticket is answered in its requester's language, and requesters paste text in other languages: a
+forwarded English notice, a log, a configuration block, an instruction someone sent them. So the
+language is read from the requester's own prose (`requester_prose`): the text before the first
+forwarded or quoted message, without quoted lines, code blocks and log lines. Each remaining paragraph
+votes with its letters.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,6 +40,35 @@ _CANDIDATES = (
 _MIN_LETTERS = 12
 """Below this many letters a guess is noise ("VPN", emoji): the language stays unknown."""
 _MIN_CONFIDENCE = 0.35
+_MAX_PARAGRAPHS = 12
+"""Paragraphs that vote (each is one lingua call): the opening of a long ticket says who is writing."""
+
+_FORWARD_MARKER = re.compile(
+    r"^\s*(-{2,}|_{5,}|={5,})?\s*(forwarded message|original message|weitergeleitete nachricht|"
+    r"urspr(ü|ue)ngliche nachricht|mensaje (reenviado|original)|message (transf(é|e)r(é|e)|d'origine)|"
+    r"mensagem (encaminhada|original))\b.*$"
+    r"|^\s*(on|am|le|el|em)\b.{3,120}\b(wrote|schrieb|a (é|e)crit|escribi(ó|o)|escreveu)\s*:\s*$",
+    re.IGNORECASE,
+)
+"""The line where someone else's message starts: what follows is theirs, not the requester's."""
+_HEADER_LINE = re.compile(
+    r"^\s*(from|von|de|da|sent|gesendet|enviado|envoy(é|e)|date|datum|fecha|data|to|an|para|(à|a)|"
+    r"subject|betreff|asunto|objet|assunto)\s*:\s*\S",
+    re.IGNORECASE,
+)
+"""A mail header line; two of them within three lines start a quoted message."""
+_LOG_LINE = re.compile(
+    r"^\s*(\[?\d{4}-\d{2}-\d{2}|\[?\d{1,2}:\d{2}:\d{2}|[\[(](trace|debug|info|warn|warning|error|fatal)[\])]"
+    r"|(trace|debug|info|warn|warning|error|fatal):|##\["
+    r"|at\s+[\w.$<>]+\(|traceback\b|file \"|caused by:|exception\b|[\w.]+(exception|error):)",
+    re.IGNORECASE,
+)
+"""A pasted log or stack-trace line."""
+_CODE_TOKEN = re.compile(r"[=;{}<>\\/|$#@_]|\w\.\w")
+"""A token of code, configuration or a path rather than of a sentence."""
+_QUOTED_LINE = re.compile(r"^\s*(>|«|»|\"|“|„)")
+_QUOTED_SPAN = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”|„[^“”\n]*[“”]|«[^»\n]*»")
+"""An error message or UI text quoted inside a sentence: often in another language than the sentence."""
 
 
 @dataclass(frozen=True)
@@ -43,16 +82,76 @@ def _detector() -> LanguageDetector:
     return LanguageDetectorBuilder.from_languages(*_CANDIDATES).with_preloaded_language_models().build()
 
 
+def requester_prose(text: str) -> list[str]:
+    """The paragraphs the requester wrote (split at blank lines and at every line left out): the text
+    before the first forwarded or quoted message, without quoted lines, code blocks, log lines and lines
+    that are mostly not letters (paths, URLs)."""
+    lines = unicodedata.normalize("NFKC", text).splitlines()  # fullwidth letters read as letters
+    paragraphs: list[str] = []
+    current: list[str] = []
+    in_code = False
+    for number, line in enumerate(lines):
+        if _FORWARD_MARKER.match(line) or (
+            _HEADER_LINE.match(line) and any(_HEADER_LINE.match(nxt) for nxt in lines[number + 1 : number + 3])
+        ):
+            break
+        if line.strip().startswith(("```", "~~~")):
+            in_code = not in_code
+            continue
+        letters = sum(ch.isalpha() for ch in line)
+        if (
+            in_code
+            or not line.strip()
+            or _QUOTED_LINE.match(line)
+            or _LOG_LINE.match(line)
+            or letters < 0.5 * len(line.strip())
+            or _is_code(line)
+        ):
+            if current:
+                paragraphs.append(" ".join(current))
+                current = []
+            continue
+        current.append(_without_quotes(line).strip())
+    if current:
+        paragraphs.append(" ".join(current))
+    return [p for p in paragraphs if p]
+
+
+def _is_code(line: str) -> bool:
+    """Mostly code, configuration or paths: at least 40 % of its tokens look like code."""
+    tokens = line.split()
+    return bool(tokens) and sum(bool(_CODE_TOKEN.search(t)) for t in tokens) >= 0.4 * len(tokens)
+
+
+def _without_quotes(line: str) -> str:
+    """The line without its quoted spans, unless they are most of it (then they are all there is to read)."""
+    rest = _QUOTED_SPAN.sub(" ", line)
+    return rest if sum(ch.isalpha() for ch in rest) >= 0.5 * sum(ch.isalpha() for ch in line) else line
+
+
 def detect_language(text: str, hint: str | None = None) -> DetectedLanguage:
-    """Detect the language of `text`; a caller's `hint` wins when the text is too short to tell."""
+    """Detect the requester's language; a caller's `hint` wins when the text is too short to tell.
+
+    Each prose paragraph votes for its language with its letter count, so a forwarded notice, a log or
+    an instruction pasted in another language does not decide; with no prose, the whole text is read."""
     hint = (hint or "").strip().lower()[:2] or None
-    letters = sum(ch.isalpha() for ch in text)
-    if letters < _MIN_LETTERS:
+    prose = [p for p in requester_prose(text) if sum(ch.isalpha() for ch in p) >= _MIN_LETTERS]
+    if not prose:
+        prose = [text] if sum(ch.isalpha() for ch in text) >= _MIN_LETTERS else []
+    if not prose:
         return DetectedLanguage(hint, 0.5) if hint in SUPPORTED else DetectedLanguage("unknown", 0.0)
-    best = _detector().compute_language_confidence_values(text[:4000])[0]
-    code = best.language.iso_code_639_1.name.lower()
-    if best.value < _MIN_CONFIDENCE:
+    votes: Counter[str] = Counter()
+    confidence: dict[str, float] = {}
+    for paragraph in prose[:_MAX_PARAGRAPHS]:
+        best = _detector().compute_language_confidence_values(paragraph[:4000])[0]
+        code = best.language.iso_code_639_1.name.lower()
+        weight = sum(ch.isalpha() for ch in paragraph)
+        votes[code] += weight
+        confidence[code] = max(confidence.get(code, 0.0), best.value)
+    code = votes.most_common(1)[0][0]
+    value = confidence[code] * votes[code] / sum(votes.values())
+    if value < _MIN_CONFIDENCE:
         if hint in SUPPORTED:
-            return DetectedLanguage(hint, best.value)
-        return DetectedLanguage(code if code in SUPPORTED else "unknown", best.value)
-    return DetectedLanguage(code, best.value)
+            return DetectedLanguage(hint, value)
+        return DetectedLanguage(code if code in SUPPORTED else "unknown", value)
+    return DetectedLanguage(code, value)
