@@ -85,6 +85,11 @@ def test_text_that_is_all_log_is_still_read() -> None:
     assert detect_language(log).code == "en"
 
 
+def test_only_styled_letters_are_normalised() -> None:
+    # NFKC on the whole text would read "3º" as "3o" and lose the Portuguese ordinal
+    assert detect_language("Wi-Fi\nwifi do 3º andar").code == "pt"
+
+
 def test_too_little_text_keeps_the_hint() -> None:
     assert detect_language("VPN", hint="fr").code == "fr"
     assert detect_language("VPN").code == "unknown"

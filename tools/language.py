@@ -64,6 +64,9 @@ _LOG_LINE = re.compile(
     re.IGNORECASE,
 )
 """A pasted log or stack-trace line."""
+_STYLED_LETTERS = re.compile("[\uff01-\uff5e\U0001d400-\U0001d7ff]")
+"""Fullwidth and mathematical letters, read as the plain letters they show (only these: NFKC would also
+turn "3º andar" into "3o andar")."""
 _CODE_TOKEN = re.compile(r"[=;{}<>\\/|$#@_]|\w\.\w")
 """A token of code, configuration or a path rather than of a sentence."""
 _QUOTED_LINE = re.compile(r"^\s*(>|«|»|\"|“|„)")
@@ -86,7 +89,7 @@ def requester_prose(text: str) -> list[str]:
     """The paragraphs the requester wrote (split at blank lines and at every line left out): the text
     before the first forwarded or quoted message, without quoted lines, code blocks, log lines and lines
     that are mostly not letters (paths, URLs)."""
-    lines = unicodedata.normalize("NFKC", text).splitlines()  # fullwidth letters read as letters
+    lines = (unicodedata.normalize("NFKC", text) if _STYLED_LETTERS.search(text) else text).splitlines()
     paragraphs: list[str] = []
     current: list[str] = []
     in_code = False
