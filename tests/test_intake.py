@@ -143,6 +143,20 @@ def test_huge_description_is_truncated_with_a_warning() -> None:
         ("Aprobé una notificación de inicio de sesión sin querer a las 2", "compromised_account"),
         ("Des clients reçoivent un mail de moi que je n'ai pas envoyé", "compromised_account"),
         ("Clientes receberam um e-mail meu que eu não enviei", "compromised_account"),
+        (
+            "Me llegan notificaciones del Authenticator para aprobar un inicio de sesión y no estoy intentando entrar",
+            "compromised_account",
+        ),
+        ("The MFA app keeps sending approval requests although I'm not trying to sign in", "compromised_account"),
+        ("Der Authenticator schickt Anmeldeanfragen, ich habe mich aber gar nicht angemeldet", "compromised_account"),
+        (
+            "L'Authenticator m'envoie des demandes de connexion alors que je n'essaie pas de me connecter",
+            "compromised_account",
+        ),
+        (
+            "Recebo notificações do Authenticator para aprovar um login e não estou tentando entrar",
+            "compromised_account",
+        ),
         ("Le di al enlace de DocuSign y luego puse mi usuario y contraseña en la página", "phishing"),
         ("J'ai cliqué sur le lien du mail puis j'ai saisi mon mot de passe", "phishing"),
     ],

@@ -3,11 +3,12 @@
 Patterns are data (`data/screening.json`), not code, so security can extend them without a release.
 They read a *screening view* of the text, so disguised writing does not slip past them: invisible
 format characters (zero-width spaces, soft hyphens, bidi controls) are dropped, compatibility forms
-(fullwidth or mathematical letters) read as plain letters, and a line break inside a paragraph
-(hard-wrapped mail) reads as a space. A word mixing Latin with Cyrillic or Greek letters (homoglyph
-spoofing, Unicode TR39's mixed-script check) is itself an injection finding. Findings carry the kind
-and the span in the original text, never the matched value. `mask` replaces every secret and
-personal-data span so that nothing downstream (router, specialists, LLM, traces, notes) sees it.
+(fullwidth or mathematical letters) read as plain letters, a word hyphenated at a line break reads as
+the whole word, and a line break inside a paragraph (hard-wrapped mail) reads as a space. A word
+mixing Latin with Cyrillic or Greek letters (homoglyph spoofing, Unicode TR39's mixed-script check) is
+itself an injection finding. Findings carry the kind and the span in the original text, never the
+matched value. `mask` replaces every secret and personal-data span so that nothing downstream
+(router, specialists, LLM, traces, notes) sees it.
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ class _View:
 
 
 _WRAPPED_LINE = re.compile(r"(\S[ \t\r]*)\n(?=[ \t]*\S)")
+_HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])-[ \t\r]*\n[ \t]*(?=[^\W\d_])")
+"""A word hyphenated at a line break ("igno-\\nra"): read as the whole word."""
 _WORD = re.compile(r"\w+")
 _SPOOF_SCRIPTS = frozenset({"CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE"})
 """Scripts whose letters pass for Latin ones (Unicode TR39 confusables)."""
@@ -108,12 +111,18 @@ def _invisible() -> re.Pattern[str]:
 def _view(text: str) -> _View:
     """The screening view of `text` (see the module docstring). Tag characters read as the ASCII they
     encode; when characters are dropped or expanded, every view character maps back to its span."""
-    if text.isascii() or (unicodedata.is_normalized("NFKC", text) and not _invisible().search(text)):
+    hyphen_breaks = {i for m in _HYPHEN_BREAK.finditer(text) for i in range(*m.span())} if "-" in text else set()
+    if not hyphen_breaks and (
+        text.isascii() or (unicodedata.is_normalized("NFKC", text) and not _invisible().search(text))
+    ):
         return _View(_unwrapped(text))
     chars: list[str] = []
     starts, ends = array("l"), array("l")  # compact: a 100,000-character ticket maps 200,000 offsets
     i = 0
     while i < len(text):
+        if i in hyphen_breaks:
+            i += 1
+            continue
         j = i + 1
         while j < len(text) and unicodedata.combining(text[j]):
             j += 1
