@@ -106,6 +106,14 @@ def test_entity_extraction() -> None:
     assert e.since and e.facts() >= {"os", "error", "since", "device", "application", "host"}
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["a internet caiu aqui desde umas 10h", "a fila está parada desde as 9h", "no funciona desde las 8 de la mañana"],
+)
+def test_a_start_time_counts_as_since(text: str) -> None:
+    assert extract_entities(text).since
+
+
 def test_entity_extraction_of_bad_input_is_empty() -> None:
     assert extract_entities("").facts() == set()
     assert extract_entities(None).facts() == set()  # type: ignore[arg-type]
