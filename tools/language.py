@@ -85,6 +85,10 @@ def _detector() -> LanguageDetector:
     return LanguageDetectorBuilder.from_languages(*_CANDIDATES).with_preloaded_language_models().build()
 
 
+def _letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
+
+
 def requester_prose(text: str) -> list[str]:
     """The paragraphs the requester wrote (split at blank lines and at every line left out): the text
     before the first forwarded or quoted message, without quoted lines, code blocks, log lines and lines
@@ -101,13 +105,12 @@ def requester_prose(text: str) -> list[str]:
         if line.strip().startswith(("```", "~~~")):
             in_code = not in_code
             continue
-        letters = sum(ch.isalpha() for ch in line)
         if (
             in_code
             or not line.strip()
             or _QUOTED_LINE.match(line)
             or _LOG_LINE.match(line)
-            or letters < 0.5 * len(line.strip())
+            or _letters(line) < 0.5 * len(line.strip())
             or _is_code(line)
         ):
             if current:
@@ -129,7 +132,7 @@ def _is_code(line: str) -> bool:
 def _without_quotes(line: str) -> str:
     """The line without its quoted spans, unless they are most of it (then they are all there is to read)."""
     rest = _QUOTED_SPAN.sub(" ", line)
-    return rest if sum(ch.isalpha() for ch in rest) >= 0.5 * sum(ch.isalpha() for ch in line) else line
+    return rest if _letters(rest) >= 0.5 * _letters(line) else line
 
 
 def detect_language(text: str, hint: str | None = None) -> DetectedLanguage:
@@ -138,18 +141,17 @@ def detect_language(text: str, hint: str | None = None) -> DetectedLanguage:
     Each prose paragraph votes for its language with its letter count, so a forwarded notice, a log or
     an instruction pasted in another language does not decide; with no prose, the whole text is read."""
     hint = (hint or "").strip().lower()[:2] or None
-    prose = [p for p in requester_prose(text) if sum(ch.isalpha() for ch in p) >= _MIN_LETTERS]
-    if not prose:
-        prose = [text] if sum(ch.isalpha() for ch in text) >= _MIN_LETTERS else []
+    prose = [(p, n) for p in requester_prose(text) if (n := _letters(p)) >= _MIN_LETTERS]
+    if not prose and (n := _letters(text)) >= _MIN_LETTERS:
+        prose = [(text, n)]
     if not prose:
         return DetectedLanguage(hint, 0.5) if hint in SUPPORTED else DetectedLanguage("unknown", 0.0)
     votes: Counter[str] = Counter()
     confidence: dict[str, float] = {}
-    for paragraph in prose[:_MAX_PARAGRAPHS]:
+    for paragraph, letters in prose[:_MAX_PARAGRAPHS]:
         best = _detector().compute_language_confidence_values(paragraph[:4000])[0]
         code = best.language.iso_code_639_1.name.lower()
-        weight = sum(ch.isalpha() for ch in paragraph)
-        votes[code] += weight
+        votes[code] += letters
         confidence[code] = max(confidence.get(code, 0.0), best.value)
     code = votes.most_common(1)[0][0]
     value = confidence[code] * votes[code] / sum(votes.values())
