@@ -93,6 +93,16 @@ def test_a_stray_shared_word_does_not_resolve() -> None:
     assert diagnosis.outcome != "resolve"
 
 
+@pytest.mark.parametrize(("text", "language"), [("wifi do 3º andar", "pt"), ("Wi-Fi geht nicht im 3. OG", "de")])
+def test_a_word_counts_once_however_many_index_terms_it_yields(text: str, language: str) -> None:
+    """ "wi-fi" yields three index terms and "wifi" two stems; counted as terms they made a three-word
+    ticket long enough for the gate to vouch for a Wi-Fi runbook."""
+    match = retrieve("network", text, language)
+    assert match.ticket_terms == 3 < load_fit().min_ticket_terms
+    diagnosis = decide("network", match, extract_entities(text), runbook_threshold(Context()))
+    assert diagnosis.outcome != "resolve"
+
+
 def test_a_fitting_runbook_resolves_in_another_language() -> None:
     text = "Mein Diensthandy lädt nicht mehr, auch nicht mit einem anderen Ladekabel. Das Display bleibt schwarz."
     match = retrieve("hardware", text, "de")

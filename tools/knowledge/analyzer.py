@@ -78,6 +78,17 @@ def analyze(text: str, language: str | None = "en") -> list[str]:
     return terms
 
 
+def content_words(text: str, language: str | None = "en") -> set[str]:
+    """The distinct content words of `text`, each once (its stem in `language`): how much a ticket says.
+
+    Unlike `analyze`, a word counts once however many index terms it yields, so "wi-fi" (three terms)
+    or "wifi" (two stems) is one word."""
+    language = language if language in _STEMMER_NAMES else "en"
+    stops, stemmer = stop_words(), _stemmer(language)
+    kept = (w for w in _WORD.findall(text.lower()) if len(fold(w)) >= 2 and fold(w) not in stops)
+    return {fold(stemmer.stemWord(w)) for w in kept}
+
+
 PHRASE_JOIN = "_"
 """Joins a phrase's stems into one index term ("debit_deux_fois"); words never contain it."""
 MAX_PHRASE_WORDS = 3

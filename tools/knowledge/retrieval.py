@@ -22,7 +22,7 @@ import bm25s
 import numpy as np
 
 from tools.knowledge import semantic
-from tools.knowledge.analyzer import analyze, phrase_term, phrases
+from tools.knowledge.analyzer import analyze, content_words, phrase_term, phrases
 from tools.knowledge.articles import (
     DOMAINS,
     LANGUAGES,
@@ -71,7 +71,7 @@ class Match:
     equipment: tuple[str, ...]  # building-equipment keywords the ticket names (non-IT topics marked `equipment`)
     matched_terms: tuple[str, ...]  # ticket terms found in the best article
     similarity_margin: float = 0.0  # best minus second-best semantic similarity over all own articles
-    ticket_terms: int = 0  # distinct index terms the ticket holds (how much it says)
+    ticket_terms: int = 0  # distinct content words the ticket holds (how much it says)
 
     @property
     def confidence(self) -> float:
@@ -228,5 +228,5 @@ def retrieve(domain: Domain, text: str, language: str | None, k: int = 5) -> Mat
         equipment=named_equipment(text, language),
         matched_terms=index.matched_terms(text, language, hits[0].article),
         similarity_margin=round(float(np.diff(np.sort(similarity)[-2:])[0]), 4) if len(similarity) > 1 else 0.0,
-        ticket_terms=len(query_terms(text, language, False)),
+        ticket_terms=len(content_words(text, language)),
     )
