@@ -114,6 +114,24 @@ def test_a_start_time_counts_as_since(text: str) -> None:
     assert extract_entities(text).since
 
 
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("3. OG Ost, Zimmer 312-318: keine Netzwerkverbindung", True),
+        ("a internet caiu no escritório de Campinas", True),
+        ("nothing loads on any PC in the Leeds branch", True),
+        ("la planta 2 se ha quedado sin red", True),
+        ("plus de réseau au 3e étage, salle 204", True),
+        ("Le site de Bitdefender ne s'ouvre plus", False),  # a website, not a place
+        ("Office 365 is down for me", False),
+        ("im Büro geht nichts", False),  # no floor, room or named site
+    ],
+)
+def test_a_named_place_counts_as_location(text: str, named: bool) -> None:
+    assert extract_entities(text).location is named
+    assert ("location" in extract_entities(text).facts()) is named
+
+
 def test_entity_extraction_of_bad_input_is_empty() -> None:
     assert extract_entities("").facts() == set()
     assert extract_entities(None).facts() == set()  # type: ignore[arg-type]

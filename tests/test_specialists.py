@@ -199,6 +199,13 @@ def test_below_min_confidence_the_specialist_does_not_resolve() -> None:
     assert out["specialist"]["outcome"] != "resolve"
 
 
+def test_jon_does_not_ask_for_a_host_when_the_ticket_says_where_the_network_fails() -> None:
+    placed = run("Jon", state_for("Netzwerk weg", "Kein Netzwerk im 2. OG, Raum 214 bis 220, an keinem PC."))
+    assert placed["specialist"]["needs_info"] == ["error", "since"]
+    unplaced = run("Jon", state_for("Netzwerk weg", "Kein Netzwerk an keinem PC."))
+    assert unplaced["specialist"]["needs_info"] == ["error", "since", "host"]
+
+
 def test_routing_function_is_deterministic_and_safe() -> None:
     assert route_after_diagnosis({"specialist": {"outcome": "resolve"}}) == "resolve"
     assert route_after_diagnosis({"specialist": {"outcome": "ask"}}) == "ask"

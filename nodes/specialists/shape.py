@@ -50,6 +50,9 @@ GENERIC_FACTS: dict[str, tuple[str, ...]] = {
     "hardware": ("device", "error", "since"),
 }
 """What to ask for when the ticket is ours but too vague to pick a runbook with confidence."""
+GENERIC_ANSWERED_BY: dict[str, str] = {"host": "location"}
+"""A generic question the ticket already answers another way: where a floor, room or site is named
+("3. OG, Zimmer 312", "escritório de Campinas"), the place is what the question for a host is after."""
 
 Outcome = Literal["resolve", "ask", "hand_back"]
 
@@ -119,7 +122,11 @@ def decide(
         )  # fmt: skip
     missing = [f for f in best.article.requires if f not in facts]
     if vague or confidence < min_fit:
-        missing += [f for f in GENERIC_FACTS[domain] if f not in facts and f not in missing]
+        missing += [
+            f
+            for f in GENERIC_FACTS[domain]
+            if f not in facts and GENERIC_ANSWERED_BY.get(f) not in facts and f not in missing
+        ]
         if not missing:
             return Diagnosis(
                 "hand_back", best.article, confidence, (), "low_match", None,

@@ -40,6 +40,7 @@ class Entities:
     os: tuple[str, ...] = ()
     error_text: bool = False  # a quoted message or "error message: ..." was given
     since: bool = False  # the ticket says since when (or after what) it happens
+    location: bool = False  # the ticket says where: a floor, a room, a building or a named site
 
     def facts(self) -> set[str]:
         """The article facts (see `tools.knowledge.articles.Fact`) this ticket already provides."""
@@ -50,6 +51,7 @@ class Entities:
             "device": bool(self.devices),
             "application": bool(self.applications),
             "host": bool(self.hosts or self.ips),
+            "location": self.location,
         }
         return {fact for fact, ok in present.items() if ok}
 
@@ -83,6 +85,7 @@ class _Lexicon:
     error_codes: tuple[re.Pattern[str], ...]
     error_text: tuple[re.Pattern[str], ...]
     since: tuple[re.Pattern[str], ...]
+    location: tuple[re.Pattern[str], ...]
     file_extensions: frozenset[str]
     device_parts: frozenset[str]
 
@@ -105,6 +108,7 @@ def lexicon() -> _Lexicon:
         error_codes=tuple(re.compile(p) for p in raw["error_codes"]),
         error_text=tuple(re.compile(p) for p in raw["error_text"]),
         since=tuple(re.compile(p) for p in raw["since"]),
+        location=tuple(re.compile(p) for p in raw["location"]),
         file_extensions=frozenset(raw["file_extensions"]),
         device_parts=frozenset(raw["device_parts"]),
     )
@@ -174,4 +178,5 @@ def extract_entities(text: str) -> Entities:
         os=_names(folded, lex.os),
         error_text=any(p.search(text.lower()) or p.search(folded) for p in lex.error_text),
         since=any(p.search(folded) for p in lex.since),
+        location=any(p.search(folded) for p in lex.location),
     )
