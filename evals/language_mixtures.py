@@ -1,8 +1,9 @@
 """How often the requester's language is misread when other text is pasted into their ticket.
 
 Each written-corpus ticket (seeded sample per language) is scored plain and with something appended:
-a forwarded message in another language, a block of English log lines, and a paragraph in another
-language a third as long as the ticket. `uv run python -m evals.language_mixtures` prints the errors
+a forwarded message in another language, a block of English log lines, a paragraph in another
+language a third as long as the ticket, and a sentence in another language of that length at the end
+of the ticket's own paragraph (code-switching). `uv run python -m evals.language_mixtures` prints the errors
 per kind. Built from our own corpus only; the measuring set is never read.
 """
 
@@ -48,8 +49,17 @@ def mixtures(seed: int = SEED) -> list[tuple[str, str, str]]:
                 ("forward", language, f"{text}\n\n{forward}\n\n{other}"),
                 ("log", language, f"{text}\n\n{log}"),
                 ("paragraph", language, f"{text}\n\n{other[: max(20, len(text) // 3)]}"),
+                ("sentence", language, f"{text.rstrip()} {_first_sentence(other, max(20, len(text) // 3))}"),
             ]
     return cases
+
+
+def _first_sentence(text: str, limit: int) -> str:
+    """The other ticket's opening, cut at a sentence end within `limit` characters when there is one,
+    on one line: a sentence switched into the requester's own paragraph."""
+    head = " ".join(text.split())[:limit]
+    end = max(head.rfind(". "), head.rfind("? "), head.rfind("! "))
+    return head[: end + 1] if end >= 20 else head
 
 
 def main() -> None:

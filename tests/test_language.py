@@ -93,3 +93,21 @@ def test_only_styled_letters_are_normalised() -> None:
 def test_too_little_text_keeps_the_hint() -> None:
     assert detect_language("VPN", hint="fr").code == "fr"
     assert detect_language("VPN").code == "unknown"
+
+
+def test_a_sentence_switched_into_another_language_does_not_decide() -> None:
+    """Read whole, this paragraph is German (its one German sentence outweighs three English ones)."""
+    text = (
+        "Printer offline – bitte dringend\nHi team, the printer on floor 4 shows offline for everyone since "
+        "this morning. We restarted it twice and it prints a config page locally. Wir brauchen ihn dringend "
+        "für die Verträge heute."
+    )
+    assert detect_language(text).code == "en"
+
+
+def test_a_quoted_message_split_by_its_own_full_stop_does_not_vote() -> None:
+    text = (
+        'FortiClient se queda en 40% y luego sale "Unable to establish the VPN connection. The VPN server '
+        'may be unreachable (-14)". Desde casa, ayer funcionaba.'
+    )
+    assert detect_language(text).code == "es"
