@@ -136,6 +136,17 @@ def test_a_ticket_routed_to_the_wrong_specialist_is_handed_back_even_if_a_runboo
     assert out["specialist"]["outcome"] == "hand_back" and "network matches better" in out["specialist"]["why"]
 
 
+def test_a_word_another_domain_shares_does_not_hand_back_a_clear_fault() -> None:
+    """'oficina' makes the network runbooks win on BM25; in the encoder the ticket is a laptop that will
+    not power on, so Maya keeps it."""
+    description = (
+        "Mi portátil no enciende, ni luz ni nada, y eso que estuvo cargando toda la noche. "
+        "Es un HP ProBook. Estoy en la oficina de Lima."
+    )
+    out = run("Maya", state_for("Portátil no enciende", description))["specialist"]
+    assert out["outcome"] == "resolve" and out["article_id"] == "HW-001"
+
+
 def test_a_purchase_request_is_not_resolved_as_a_fault() -> None:
     description = "Could you purchase a 27 inch monitor and a docking station for our new colleague? Cost centre 4410."
     out = run("Maya", state_for("Please order a monitor", description))

@@ -39,6 +39,9 @@ HAND_BACK_BELOW = 0.2
 """Below this match confidence none of the specialist's runbooks fits: not my domain."""
 OTHER_DOMAIN_RATIO = 0.75
 """If another domain's best runbook (or a non-IT topic) scores 1/0.75 ≈ 1.33× ours, the ticket is theirs."""
+OWN_SIMILARITY_LEAD = 0.05
+"""...unless the ticket sits this much closer to our runbooks than to theirs in the encoder: then the
+other domain won on a shared word, not on what the ticket is about."""
 MIXED_OUT_OF_SCOPE_RATIO = 0.6
 """A non-IT topic (security, HR, purchasing) scoring 60 % of our best runbook means part of the ticket is
 not IT support ("I clicked a phishing link; also OneDrive does not sync"): a person must see it."""
@@ -82,7 +85,8 @@ def decide(
 ) -> Diagnosis:
     """Resolve, ask or hand back, from the retrieval match and the facts the ticket gives.
 
-    Another domain (or a non-IT topic) matching clearly better means hand back, and so does a ticket
+    Another domain (or a non-IT topic) matching clearly better means hand back (another domain only
+    when the encoder does not put the ticket clearly closer to our runbooks), and so does a ticket
     about building equipment (a fridge, a lift) that names no IT device or application. A weak match is
     still ours to ask about when our vocabulary dominates the ticket ("VPN geht nicht"); otherwise
     it is handed back. The best runbook is resolved with only when the fit gate (`tools.knowledge.fit`)
@@ -94,7 +98,11 @@ def decide(
         return Diagnosis(
             "hand_back", None, 0.0, (), "low_match", None, "low domain match: no runbook term in the ticket"
         )
-    if match.best_domain not in (None, domain) and match.domain_ratio < OTHER_DOMAIN_RATIO:
+    if (
+        match.best_domain not in (None, domain)
+        and match.domain_ratio < OTHER_DOMAIN_RATIO
+        and match.rival_similarity_lead < OWN_SIMILARITY_LEAD
+    ):
         return Diagnosis(
             "hand_back", best.article, confidence, (), "other_domain", match.best_domain,
             f"domain check failed: {match.best_domain} matches better "

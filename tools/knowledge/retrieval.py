@@ -71,6 +71,7 @@ class Match:
     equipment: tuple[str, ...]  # building-equipment keywords the ticket names (non-IT topics marked `equipment`)
     matched_terms: tuple[str, ...]  # ticket terms found in the best article
     similarity_margin: float = 0.0  # best minus second-best semantic similarity over all own articles
+    rival_similarity_lead: float = 0.0  # own best similarity minus best_domain's (0.0 when ours is best_domain)
     ticket_terms: int = 0  # distinct content words the ticket holds (how much it says)
 
     @property
@@ -228,5 +229,14 @@ def retrieve(domain: Domain, text: str, language: str | None, k: int = 5) -> Mat
         equipment=named_equipment(text, language),
         matched_terms=index.matched_terms(text, language, hits[0].article),
         similarity_margin=round(float(np.diff(np.sort(similarity)[-2:])[0]), 4) if len(similarity) > 1 else 0.0,
+        rival_similarity_lead=_rival_similarity_lead(domain, best_domain if top > 0 else None, similarity, text),
         ticket_terms=len(content_words(text, language)),
     )
+
+
+def _rival_similarity_lead(domain: Domain, best_domain: str | None, similarity: np.ndarray, text: str) -> float:
+    """How much closer the ticket sits to our runbooks than to the lexically best other domain's, in the
+    encoder: one shared word can make another domain win on BM25 ("disco duro" in a licence error)."""
+    if best_domain in (None, domain, OUT_OF_SCOPE) or not len(similarity):
+        return 0.0
+    return round(float(similarity.max() - semantic.similarities(best_domain, text).max()), 4)  # type: ignore[arg-type]
