@@ -147,6 +147,23 @@ def test_a_word_another_domain_shares_does_not_hand_back_a_clear_fault() -> None
     assert out["outcome"] == "resolve" and out["article_id"] == "HW-001"
 
 
+@pytest.mark.parametrize(
+    ("agent", "subject", "description"),
+    [
+        (
+            "Maya",
+            "Portátil no carga",
+            "El portátil no carga: el indicador marca 0 % aunque el cargador está enchufado toda la noche.",
+        ),
+        ("June", "", "Excel se cierra solo al abrir el informe de ventas desde la actualización de ayer."),
+    ],
+)
+def test_a_word_that_only_sounds_non_it_does_not_hand_a_fault_back(agent: str, subject: str, description: str) -> None:
+    """'marca' is also "shows" and 'ventas' the sales team whose report fails: neither is a non-IT request."""
+    out = run(agent, state_for(subject, description))["specialist"]
+    assert out["outcome"] == "resolve", out["why"]
+
+
 def test_a_purchase_request_is_not_resolved_as_a_fault() -> None:
     description = "Could you purchase a 27 inch monitor and a docking station for our new colleague? Cost centre 4410."
     out = run("Maya", state_for("Please order a monitor", description))
