@@ -142,3 +142,37 @@ def test_freshservice_wrapped_payload_html_and_display_id() -> None:
 def test_unusable_payloads_raise_payload_error(platform: str, payload: object) -> None:
     with pytest.raises(PayloadError):
         parse_event(platform, payload, b"")
+
+
+@pytest.mark.parametrize(
+    ("platform", "payload", "language"),
+    [
+        (
+            "servicenow",
+            {"incident": {"number": "INC2", "short_description": "VPN", "requester_language": "pt_BR"}},
+            "pt",
+        ),
+        ("freshservice", {"ticket_id": "7", "subject": "vpn", "requester_language": "fr"}, "fr"),
+        (
+            "jira",
+            {
+                "webhookEvent": "jira:issue_created",
+                "issue": {"key": "SUP-9", "fields": {"summary": "SAP"}},
+                "requester_language": "de-DE",
+            },
+            "de",
+        ),
+        (
+            "freshservice",
+            {"ticket_id": "8", "subject": "vpn", "requester_language": "{{ticket.requester.language}}"},
+            None,
+        ),
+        ("freshservice", {"ticket_id": "9", "subject": "vpn", "requester_language": "Français"}, None),
+        ("servicenow", {"number": "INC3", "short_description": "vpn"}, None),
+    ],
+)
+def test_the_requester_language_is_taken_only_as_a_language_tag(
+    platform: str, payload: dict[str, object], language: str | None
+) -> None:
+    """An admin may add it to the webhook body; intake answers a too-short ticket in it."""
+    assert parse_event(platform, payload, b"l").ticket["language"] == language

@@ -83,6 +83,7 @@ def _servicenow(payload: dict[str, Any]) -> tuple[EventKind, dict[str, Any]]:
         "requester": _scalar(record.get("caller_id")),
         "priority": _scalar(record.get("priority")),
         "created_at": _scalar(record.get("sys_created_on")),
+        "language": _requester_language(record, payload),
         "extra": extra,
     }
 
@@ -110,6 +111,7 @@ def _jira(payload: dict[str, Any]) -> tuple[EventKind, dict[str, Any]] | None:
         "requester": _scalar((fields.get("reporter") or {}).get("displayName")),
         "priority": _scalar((fields.get("priority") or {}).get("name")),
         "created_at": _scalar(fields.get("created")),
+        "language": _requester_language(fields, payload),
         "extra": {"key": str(issue["key"]), "issue_id": _scalar(issue.get("id"))},
     }
 
@@ -133,6 +135,7 @@ def _freshservice(payload: dict[str, Any]) -> tuple[EventKind, dict[str, Any]]:
         "requester": _scalar(record.get("requester_name") or record.get("ticket_requester_name")),
         "priority": _scalar(record.get("priority") or record.get("ticket_priority")),
         "created_at": _scalar(record.get("created_at") or record.get("ticket_created_at")),
+        "language": _requester_language(record, payload),
         "extra": {"display_id": raw_id} if raw_id != ticket_id else {},
     }
 
@@ -142,6 +145,20 @@ _PARSERS = {"servicenow": _servicenow, "jira": _jira, "freshservice": _freshserv
 
 def _kind(created: bool, reopened: bool) -> EventKind:
     return "created" if created else "reopened" if reopened else "updated"
+
+
+_LANGUAGE_TAG = re.compile(r"^([a-z]{2})(?:[-_][a-z0-9]{2,8})*$", re.IGNORECASE)
+
+
+def _requester_language(*places: dict[str, Any]) -> str | None:
+    """The requester's language when the admin put it in the body (`requester_language`: "pt_BR",
+    "de-DE", "fr"): intake answers in it when the ticket is too short to tell ("VPN: vpn"). Anything
+    else (an unrendered placeholder, a language name) is ignored, never guessed at."""
+    for place in places:
+        match = _LANGUAGE_TAG.match(_scalar(place.get("requester_language")))
+        if match:
+            return match.group(1).lower()
+    return None
 
 
 def _scalar(value: Any) -> str:
