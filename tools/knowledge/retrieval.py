@@ -17,6 +17,7 @@ import math
 import statistics
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 import bm25s
 import numpy as np
@@ -236,7 +237,9 @@ def retrieve(domain: Domain, text: str, language: str | None, k: int = 5) -> Mat
 
 def _rival_similarity_lead(domain: Domain, best_domain: str | None, similarity: np.ndarray, text: str) -> float:
     """How much closer the ticket sits to our runbooks than to the lexically best other domain's, in the
-    encoder: one shared word can make another domain win on BM25 ("disco duro" in a licence error)."""
-    if best_domain in (None, domain, OUT_OF_SCOPE) or not len(similarity):
+    encoder: one shared word can make another domain win on BM25 ("oficina" beside a laptop that will
+    not power on makes the network runbooks win)."""
+    if best_domain not in DOMAINS or best_domain == domain or not len(similarity):
         return 0.0
-    return round(float(similarity.max() - semantic.similarities(best_domain, text).max()), 4)  # type: ignore[arg-type]
+    rival = semantic.similarities(cast(Domain, best_domain), text)
+    return round(float(similarity.max() - rival.max()), 4)
