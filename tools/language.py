@@ -95,6 +95,12 @@ def _detector() -> LanguageDetector:
     return LanguageDetectorBuilder.from_languages(*_CANDIDATES).with_preloaded_language_models().build()
 
 
+def _best_language(text: str) -> tuple[str, float]:
+    """Lingua's most likely language of `text` (ISO 639-1) and its confidence."""
+    best = _detector().compute_language_confidence_values(text[:4000])[0]
+    return best.language.iso_code_639_1.name.lower(), best.value
+
+
 def _letters(text: str) -> int:
     return sum(ch.isalpha() for ch in text)
 
@@ -127,7 +133,7 @@ def requester_prose(text: str) -> list[str]:
                 paragraphs.append(" ".join(current))
                 current = []
             continue
-        current.append(_without_quotes(line).strip())
+        current.append(_without_quotes(line, keep=0.5 * _letters(line)).strip())
     if current:
         paragraphs.append(" ".join(current))
     return [p for p in paragraphs if p]
@@ -139,13 +145,14 @@ def _sentence_majority(paragraphs: list[str], paragraph_code: str) -> DetectedLa
     Read whole, one German sentence with its umlauts outweighs three English ones ("... prints a
     config page locally. Wir brauchen ihn dringend für die Verträge heute."): people switch language
     mid-paragraph, and the note belongs in the language they wrote most of it in."""
-    sentences = [_without_quoted_text(s) for paragraph in paragraphs for s in _sentences(paragraph)][:_MAX_SENTENCES]
+    sentences = [
+        _without_quotes(s, keep=_MIN_SENTENCE_LETTERS) for paragraph in paragraphs for s in _sentences(paragraph)
+    ][:_MAX_SENTENCES]
     if len(sentences) < 2:
         return None
     votes: Counter[str] = Counter()
     for sentence in sentences:
-        best = _detector().compute_language_confidence_values(sentence[:4000])[0]
-        votes[best.language.iso_code_639_1.name.lower()] += _letters(sentence)
+        votes[_best_language(sentence)[0]] += _letters(sentence)
     code, letters = votes.most_common(1)[0]
     share = letters / sum(votes.values())
     if code != paragraph_code and code in SUPPORTED and share >= _SENTENCE_MAJORITY:
@@ -177,22 +184,17 @@ def _sentences(paragraph: str) -> list[str]:
     return sentences
 
 
-def _without_quoted_text(sentence: str) -> str:
-    """The sentence without its quoted error or UI text, unless too little would be left to read."""
-    rest = _QUOTED_SPAN.sub(" ", sentence)
-    return rest if _letters(rest) >= _MIN_SENTENCE_LETTERS else sentence
-
-
 def _is_code(line: str) -> bool:
     """Mostly code, configuration or paths: at least 40 % of its tokens look like code."""
     tokens = line.split()
     return bool(tokens) and sum(bool(_CODE_TOKEN.search(t)) for t in tokens) >= 0.4 * len(tokens)
 
 
-def _without_quotes(line: str) -> str:
-    """The line without its quoted spans, unless they are most of it (then they are all there is to read)."""
-    rest = _QUOTED_SPAN.sub(" ", line)
-    return rest if _letters(rest) >= 0.5 * _letters(line) else line
+def _without_quotes(text: str, keep: float) -> str:
+    """The text without its quoted spans, unless fewer than `keep` letters would be left (then the
+    quotes are all there is to read)."""
+    rest = _QUOTED_SPAN.sub(" ", text)
+    return rest if _letters(rest) >= keep else text
 
 
 def detect_language(text: str, hint: str | None = None) -> DetectedLanguage:
@@ -210,10 +212,9 @@ def detect_language(text: str, hint: str | None = None) -> DetectedLanguage:
     votes: Counter[str] = Counter()
     confidence: dict[str, float] = {}
     for paragraph, letters in prose[:_MAX_PARAGRAPHS]:
-        best = _detector().compute_language_confidence_values(paragraph[:4000])[0]
-        code = best.language.iso_code_639_1.name.lower()
+        code, value = _best_language(paragraph)
         votes[code] += letters
-        confidence[code] = max(confidence.get(code, 0.0), best.value)
+        confidence[code] = max(confidence.get(code, 0.0), value)
     code = votes.most_common(1)[0][0]
     value = confidence[code] * votes[code] / sum(votes.values())
     if switched := _sentence_majority([paragraph for paragraph, _ in prose[:_MAX_PARAGRAPHS]], code):

@@ -24,6 +24,8 @@ EventKind = Literal["created", "updated", "reopened"]
 SERVICENOW_CLOSED_STATES = {"6", "7", "8"}  # resolved, closed, canceled (IncidentStateSNC)
 FRESHSERVICE_CLOSED_STATUSES = {"4", "5"}  # resolved, closed
 JIRA_DONE_NAMES = {"done", "resolved", "closed", "cancelled", "canceled"}
+_LANGUAGE_TAG = re.compile(r"^([a-z]{2})(?:[-_][a-z0-9]{2,8})*$", re.IGNORECASE)
+"""A language tag ("fr", "pt_BR", "de-DE"); its first part is the language."""
 
 
 class PayloadError(ValueError):
@@ -145,9 +147,6 @@ _PARSERS = {"servicenow": _servicenow, "jira": _jira, "freshservice": _freshserv
 
 def _kind(created: bool, reopened: bool) -> EventKind:
     return "created" if created else "reopened" if reopened else "updated"
-
-
-_LANGUAGE_TAG = re.compile(r"^([a-z]{2})(?:[-_][a-z0-9]{2,8})*$", re.IGNORECASE)
 
 
 def _requester_language(*places: dict[str, Any]) -> str | None:

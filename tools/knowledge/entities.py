@@ -43,7 +43,8 @@ class Entities:
     location: bool = False  # the ticket says where: a floor, a room, a building or a named site
 
     def facts(self) -> set[str]:
-        """The article facts (see `tools.knowledge.articles.Fact`) this ticket already provides."""
+        """The article facts (see `tools.knowledge.articles.Fact`) this ticket already provides, and
+        `location`, which no article requires but which answers a specialist's generic host question."""
         present = {
             "os": bool(self.os),
             "error": bool(self.error_codes) or self.error_text,
