@@ -30,10 +30,11 @@ def test_thousand_write_backs_under_faults_are_exactly_once() -> None:
     try:
         # The client timeout leaves ordinary requests room on a loaded 2-core runner (0.1 s made the share
         # confirmed depend on machine load). Hung requests land at 1.5x the timeout (0.75 s); the settle
-        # wait before the marker check must outlast that (0.5 + 0.5 > 0.75), or marker-and-check cannot
-        # see the late write and writes again: the limit of a design without idempotency keys.
+        # wait before the marker check must outlast that, or marker-and-check cannot see the late write and
+        # writes again: the limit of a design without idempotency keys. 0.5 + 0.5 s left too little room
+        # on a loaded runner (1 duplicate in about 10 full runs on 2026-12-04); 0.5 + 1.0 s leaves three times the room.
         with start_sandbox_in_process(faults=0.3, seed=20261121, timeout_s=0.5) as sandbox:
-            settings = fast(sandbox.settings, settle_s=0.5, max_attempts=6)
+            settings = fast(sandbox.settings, settle_s=1.0, max_attempts=6)
             tickets = [_ticket(i) for i in range(WRITE_BACKS)]
 
             def write(ticket: dict[str, str]) -> dict:
