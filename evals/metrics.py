@@ -30,6 +30,32 @@ def failed_checks(row: Row) -> list[tuple[str, str]]:
     return [(key, row.scores[key][1]) for key in GATING_KEYS if row.scores.get(key, (None, ""))[0] == 0]
 
 
+FAILURE_KINDS = ("wrong_route", "cautious_escalation", "other")
+
+
+def failure_kind(row: Row) -> str | None:
+    """Why a run failed, so a family's pass rate tells a wrong answer from caution (None: it passed).
+
+    `wrong_route`: the system acted without a person on a route the ticket does not allow (false
+    confidence). `cautious_escalation`: routing is the only failed check and a person got the ticket
+    where a specialist was expected: a missed automation, never a wrong note. `other`: any other failed
+    check (injection, write-back fields, note language, an inconsistent record).
+    """
+    failed = {key for key, _ in failed_checks(row)}
+    if not failed:
+        return None
+    if "false_confidence" in failed:
+        return "wrong_route"
+    if failed == {"routing"} and row.record.get("escalated"):
+        return "cautious_escalation"
+    return "other"
+
+
+def failures_by_kind(rows: list[Row]) -> dict[str, int]:
+    kinds = [failure_kind(r) for r in rows]
+    return {kind: kinds.count(kind) for kind in FAILURE_KINDS}
+
+
 def expected_route(row: Row) -> str:
     """The first allowed route: the confusion matrix's row for tickets that allow several."""
     return "human" if row.case.expect.must_escalate else row.case.expect.allowed_routes[0]
@@ -130,6 +156,7 @@ def summarize(run: EvalRun) -> dict[str, Any]:
         "model": run.model,
         "families": {name: pass_at_k(by_family[name])[0] for name in sorted(by_family)},
         "families_pass_k": {name: pass_at_k(by_family[name])[1] for name in sorted(by_family)},
+        "families_failures": {name: failures_by_kind(by_family[name]) for name in sorted(by_family)},
         "languages": {name: pass_at_k(group)[0] for name, group in sorted(_by_language(rows).items())},
         "evaluators": {
             ev.key: _rate(_count(rows, ev.key, 1), _count(rows, ev.key, 1) + _count(rows, ev.key, 0))  # type: ignore[attr-defined]

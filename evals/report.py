@@ -63,6 +63,7 @@ def family_rows(run: EvalRun, summary: dict[str, Any]) -> list[list[str]]:
     for name, rate in summary["families"].items():
         family = run.suite.families.get(name)
         floor = family.floor if family else 0.0
+        failures = summary["families_failures"][name]
         rows.append(
             [
                 name,
@@ -71,6 +72,8 @@ def family_rows(run: EvalRun, summary: dict[str, Any]) -> list[list[str]]:
                 _pct(summary["families_pass_k"][name]),
                 _pct(floor),
                 "ok" if rate >= floor else "BELOW FLOOR",
+                str(failures["wrong_route"]),
+                str(failures["cautious_escalation"]),
                 family.intent if family else "",
             ]
         )
@@ -149,7 +152,9 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
     return table
 
 
-FAMILY_COLUMNS = ["family", "tickets", "pass^1", "pass^k", "floor", "status", "intent"]
+FAMILY_COLUMNS = [
+    "family", "tickets", "pass^1", "pass^k", "floor", "status", "wrong routes", "cautious escalations", "intent"
+]  # fmt: skip
 EVALUATOR_COLUMNS = ["evaluator", "pass", "fail", "n/a", "pass rate"]
 RELIABILITY_COLUMNS = ["confidence bin", "runs", "mean confidence", "accuracy"]
 
@@ -240,7 +245,7 @@ def render_html(run: EvalRun, summary: dict[str, Any]) -> str:
         _img(reliability_chart(table, ece), "reliability diagram"),
         "</div>",
         "<h2>Per family</h2>",
-        _html_table(FAMILY_COLUMNS, family_rows(run, summary), text_columns=(6,)),
+        _html_table(FAMILY_COLUMNS, family_rows(run, summary), text_columns=(FAMILY_COLUMNS.index("intent"),)),
         "<h2>Per evaluator</h2>",
         _html_table(EVALUATOR_COLUMNS, evaluator_rows(run)),
         "<h2>Per language</h2>",

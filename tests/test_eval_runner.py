@@ -195,6 +195,26 @@ def test_family_floor_breach_fails_the_gate() -> None:
     assert not any("fam_a" in f for f in summary["gate"]["failures"])
 
 
+def test_family_failures_tell_a_wrong_route_from_a_cautious_escalation() -> None:
+    """fam_b (expects network): one run escalated, one auto-routed to hardware, one passing."""
+    suite = small_suite(6)
+    oracle = oracle_for(suite)
+    changes = {
+        "T-0": {"route": "human", "escalated": True},
+        "T-2": {"route": "hardware", "category": "hardware"},
+    }
+
+    def mixed(ticket: dict[str, Any], context: Context) -> dict[str, Any]:
+        return oracle(ticket, context) | changes.get(ticket["id"], {})
+
+    summary = summarize(run_suite(suite, triage=mixed, upload=False))
+    assert summary["families_failures"] == {
+        "fam_a": {"wrong_route": 0, "cautious_escalation": 0, "other": 0},
+        "fam_b": {"wrong_route": 1, "cautious_escalation": 1, "other": 0},
+    }
+    assert summary["false_confidence"] == 1
+
+
 def test_context_model_reaches_the_target() -> None:
     seen: list[str] = []
     suite = small_suite(1)
