@@ -64,6 +64,14 @@ class Context:
             "to pending, instead of escalating them to a reviewer. Off: incomplete tickets go to a person."
         },
     )
+    support_private_devices: bool = field(
+        default=False,
+        metadata={
+            "description": "Treat private devices, lines and accounts (a home router, a private laptop, a "
+            "personal Gmail account) like company ones, as a vendor's customer support does. Off, for an "
+            "internal desk: a ticket about one that gives no work link goes to a person."
+        },
+    )
     store: str = field(
         default="sqlite:///.helpdesk/helpdesk.db",
         metadata={"description": "Store URL: sqlite:///PATH or postgresql://..."},

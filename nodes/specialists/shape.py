@@ -30,6 +30,7 @@ from tools.knowledge import (
     retrieve,
 )
 from tools.knowledge.fit import RunbookFit, load_fit
+from tools.knowledge.private import private_device
 from tools.notes import render_hand_back, render_note, render_question, ungrounded_commands, validate_note
 from tools.screening import mask, redact
 
@@ -81,13 +82,19 @@ def runbook_threshold(ctx: Context) -> float:
 
 
 def decide(
-    domain: Domain, match: Match, entities: Entities, min_fit: float, fit: RunbookFit | None = None
+    domain: Domain,
+    match: Match,
+    entities: Entities,
+    min_fit: float,
+    fit: RunbookFit | None = None,
+    private: str | None = None,
 ) -> Diagnosis:
     """Resolve, ask or hand back, from the retrieval match and the facts the ticket gives.
 
     Another domain (or a non-IT topic) matching clearly better means hand back (another domain only
     when the encoder does not put the ticket clearly closer to our runbooks), and so does a ticket
-    about building equipment (a fridge, a lift) that names no IT device or application. A weak match is
+    about building equipment (a fridge, a lift) that names no IT device or application, or about a
+    private device the desk does not support (`private`: the phrase that marks it). A weak match is
     still ours to ask about when our vocabulary dominates the ticket ("VPN geht nicht"); otherwise
     it is handed back. The best runbook is resolved with only when the fit gate (`tools.knowledge.fit`)
     gives it at least `min_fit` and the article's required facts are present.
@@ -119,6 +126,12 @@ def decide(
             "hand_back", best.article, confidence, (), "other_domain", OUT_OF_SCOPE,
             f"domain check failed: the ticket is about building equipment "
             f"({', '.join(match.equipment[:3])}) and names no IT device or application",
+        )  # fmt: skip
+    if private:
+        return Diagnosis(
+            "hand_back", best.article, confidence, (), "other_domain", OUT_OF_SCOPE,
+            f"domain check failed: the ticket is about a private device, line or account ('{private}') "
+            f"and gives no work link; this desk does not support private equipment",
         )  # fmt: skip
     facts = entities.facts()
     vague = match.match_confidence < HAND_BACK_BELOW
@@ -204,7 +217,8 @@ def build_specialist(name: Agent, domain: Domain, knowledge: KnowledgeBase) -> C
         else:
             match = retrieve(domain, text, _language(state))
             entities = extract_entities(text)
-            diagnosis = decide(domain, match, entities, runbook_threshold(ctx))
+            private = None if ctx.support_private_devices else private_device(text)
+            diagnosis = decide(domain, match, entities, runbook_threshold(ctx), private=private)
         result: SpecialistResult = {
             "agent": name,
             "outcome": diagnosis.outcome,
