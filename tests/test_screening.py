@@ -62,6 +62,36 @@ def test_ordinary_writing_is_not_flagged(text: str) -> None:
     assert find_security(text) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "el authenticator me pide aprobar accesos sin q yo entre en ningún sitio",
+        "o authenticator fica pedindo aprovação sem q eu faça login",
+        "Des demandes de connexion Authenticator arrivent sans arrêt, je ne me connecte jamais à cette heure-là.",
+        "My phone keeps getting MFA push prompts all evening. I approved one by accident while cooking.",
+        "Seit gestern kommen ständig Anmeldeanfragen im Authenticator. Eine davon habe ich versehentlich bestätigt.",
+        "Me llegan notificaciones del authenticator todo el rato. Aprobé una sin querer en el tren.",
+        "Je reçois des notifications Authenticator toute la journée. J'en ai accepté une par mégarde.",
+        "Recebo notificações do authenticator a toda a hora. Aprovei uma sem querer no autocarro.",
+    ],
+)
+def test_unsolicited_mfa_prompts_are_found_in_the_words_people_use(text: str) -> None:
+    """Chat spelling ('q' for 'que'), any French negation, and an approval named by a pronoun."""
+    assert [f["kind"] for f in find_security(text)] == ["compromised_account"], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I approved one by mistake: the wrong expense report went to finance yesterday.",
+        "Mi dispositivo ya no recibe notificaciones; aprobé una actualización sin querer y ahora falla Outlook.",
+        "Le nouveau téléphone reçoit bien les notifications Authenticator, je ne me connecte plus depuis l'ancien.",
+    ],
+)
+def test_approvals_and_negations_without_unsolicited_prompts_are_not_incidents(text: str) -> None:
+    assert find_security(text) == [], text
+
+
 def test_a_disguised_security_incident_is_found() -> None:
     assert [f["kind"] for f in find_security("I clicked a phi\u200bshing link this morning")] == ["phishing"]
 
