@@ -66,6 +66,7 @@ class RoutingDecision(TypedDict, total=False):
     model: str  # e.g. "local:router" or "openai:gpt-4o-mini"
     model_version: str
     runner_up: Category | None
+    out_of_scope_probability: float  # the embedded router's P(out_of_scope), also when an LLM decided
     threshold: float  # the auto-route threshold in force
     llm_calls: int
 

@@ -44,6 +44,7 @@ def coordinator(state: HelpdeskState, runtime: Runtime[Context]) -> dict[str, An
         "model": prediction.model,
         "model_version": prediction.model_version,
         "runner_up": prediction.runner_up,
+        "out_of_scope_probability": round(float(prediction.probabilities.get("out_of_scope", 0.0)), 4),
         "threshold": round(float(threshold), 4),
         "llm_calls": 0,
     }

@@ -46,6 +46,9 @@ other domain won on a shared word, not on what the ticket is about."""
 MIXED_OUT_OF_SCOPE_RATIO = 0.6
 """A non-IT topic (security, HR, purchasing) scoring 60 % of our best runbook means part of the ticket is
 not IT support ("I clicked a phishing link; also OneDrive does not sync"): a person must see it."""
+NON_IT_ROUTER_FLOOR = 0.05
+"""...and only when the router gives out_of_scope at least this probability: below it the non-IT words
+are the ticket's context ("the expense app", "the purchasing portal"), not its request."""
 VAGUE_SHARE_MIN = 0.5
 """A weak match is asked about only if our domain holds at least this share of all domains' best scores."""
 GENERIC_FACTS: dict[str, tuple[str, ...]] = {
@@ -88,13 +91,16 @@ def decide(
     min_fit: float,
     fit: RunbookFit | None = None,
     private: str | None = None,
+    router_out_of_scope: float | None = None,
 ) -> Diagnosis:
     """Resolve, ask or hand back, from the retrieval match and the facts the ticket gives.
 
     Another domain (or a non-IT topic) matching clearly better means hand back (another domain only
     when the encoder does not put the ticket clearly closer to our runbooks), and so does a ticket
     about building equipment (a fridge, a lift) that names no IT device or application, or about a
-    private device the desk does not support (`private`: the phrase that marks it). A weak match is
+    private device the desk does not support (`private`: the phrase that marks it). A non-IT topic
+    counts only where the router did not rule it out (`router_out_of_scope`, its P(out_of_scope);
+    None, when no router decided, keeps the check). A weak match is
     still ours to ask about when our vocabulary dominates the ticket ("VPN geht nicht"); otherwise
     it is handed back. The best runbook is resolved with only when the fit gate (`tools.knowledge.fit`)
     gives it at least `min_fit` and the article's required facts are present.
@@ -115,7 +121,9 @@ def decide(
             f"domain check failed: {match.best_domain} matches better "
             f"(ratio {match.domain_ratio:.2f}, best own {best.article.id})",
         )  # fmt: skip
-    if match.out_of_scope_ratio >= MIXED_OUT_OF_SCOPE_RATIO:
+    if match.out_of_scope_ratio >= MIXED_OUT_OF_SCOPE_RATIO and (
+        router_out_of_scope is None or router_out_of_scope >= NON_IT_ROUTER_FLOOR
+    ):
         return Diagnosis(
             "hand_back", best.article, confidence, (), "other_domain", OUT_OF_SCOPE,
             f"domain check failed: part of the ticket is not IT support (non-IT topic at "
@@ -218,7 +226,10 @@ def build_specialist(name: Agent, domain: Domain, knowledge: KnowledgeBase) -> C
             match = retrieve(domain, text, _language(state))
             entities = extract_entities(text)
             private = None if ctx.support_private_devices else private_device(text)
-            diagnosis = decide(domain, match, entities, runbook_threshold(ctx), private=private)
+            router_out_of_scope = (state.get("routing") or {}).get("out_of_scope_probability")
+            diagnosis = decide(
+                domain, match, entities, runbook_threshold(ctx), private=private, router_out_of_scope=router_out_of_scope
+            )
         result: SpecialistResult = {
             "agent": name,
             "outcome": diagnosis.outcome,
