@@ -164,6 +164,18 @@ def test_a_word_that_only_sounds_non_it_does_not_hand_a_fault_back(agent: str, s
     assert out["outcome"] == "resolve", out["why"]
 
 
+@pytest.mark.parametrize(("router_out_of_scope", "handed_back"), [(0.0, False), (0.3, True), (None, True)])
+def test_non_it_words_hand_a_ticket_back_only_where_the_router_did_not_rule_them_out(
+    router_out_of_scope: float | None, handed_back: bool
+) -> None:
+    """An expense app failing is June's: its travel-expense words are context once the router gave
+    out_of_scope under 5 %; with no router decision (None) the check stays."""
+    state = state_for("Reisekosten-App hängt", "Die Reisekosten-App bleibt beim Hochladen der Belege hängen, Fehler 500.")
+    state["routing"] = {**state["routing"], "out_of_scope_probability": router_out_of_scope}
+    out = run("June", state)["specialist"]
+    assert ("not IT support" in out["why"]) is handed_back, out["why"]
+
+
 def test_a_purchase_request_is_not_resolved_as_a_fault() -> None:
     description = "Could you purchase a 27 inch monitor and a docking station for our new colleague? Cost centre 4410."
     out = run("Maya", state_for("Please order a monitor", description))

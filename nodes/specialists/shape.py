@@ -226,10 +226,9 @@ def build_specialist(name: Agent, domain: Domain, knowledge: KnowledgeBase) -> C
             match = retrieve(domain, text, _language(state))
             entities = extract_entities(text)
             private = None if ctx.support_private_devices else private_device(text)
-            router_out_of_scope = (state.get("routing") or {}).get("out_of_scope_probability")
-            diagnosis = decide(
-                domain, match, entities, runbook_threshold(ctx), private=private, router_out_of_scope=router_out_of_scope
-            )
+            router_oos = (state.get("routing") or {}).get("out_of_scope_probability")
+            threshold = runbook_threshold(ctx)
+            diagnosis = decide(domain, match, entities, threshold, private=private, router_out_of_scope=router_oos)
         result: SpecialistResult = {
             "agent": name,
             "outcome": diagnosis.outcome,
