@@ -176,6 +176,16 @@ def test_non_it_words_hand_a_ticket_back_only_where_the_router_did_not_rule_them
     assert ("not IT support" in out["why"]) is handed_back, out["why"]
 
 
+@pytest.mark.parametrize(("router_out_of_scope", "handed_back"), [(0.0, False), (0.3, True)])
+def test_non_it_topics_winning_the_domain_check_also_need_the_router(
+    router_out_of_scope: float, handed_back: bool
+) -> None:
+    state = state_for("App de gastos", "La aplicación de gastos da error 500 al enviar la nota de gastos del viaje.")
+    state["routing"] = {**state["routing"], "out_of_scope_probability": router_out_of_scope}
+    out = run("June", state)["specialist"]
+    assert ("out_of_scope matches better" in out["why"]) is handed_back, out["why"]
+
+
 def test_a_purchase_request_is_not_resolved_as_a_fault() -> None:
     description = "Could you purchase a 27 inch monitor and a docking station for our new colleague? Cost centre 4410."
     out = run("Maya", state_for("Please order a monitor", description))

@@ -47,8 +47,9 @@ MIXED_OUT_OF_SCOPE_RATIO = 0.6
 """A non-IT topic (security, HR, purchasing) scoring 60 % of our best runbook means part of the ticket is
 not IT support ("I clicked a phishing link; also OneDrive does not sync"): a person must see it."""
 NON_IT_ROUTER_FLOOR = 0.05
-"""...and only when the router gives out_of_scope at least this probability: below it the non-IT words
-are the ticket's context ("the expense app", "the purchasing portal"), not its request."""
+"""Non-IT topics (mixed in, or outscoring every runbook domain) hand a ticket back only when the router
+gives out_of_scope at least this probability: below it the non-IT words are the ticket's context ("the
+expense app", "the purchasing portal"), not its request."""
 VAGUE_SHARE_MIN = 0.5
 """A weak match is asked about only if our domain holds at least this share of all domains' best scores."""
 GENERIC_FACTS: dict[str, tuple[str, ...]] = {
@@ -98,9 +99,9 @@ def decide(
     Another domain (or a non-IT topic) matching clearly better means hand back (another domain only
     when the encoder does not put the ticket clearly closer to our runbooks), and so does a ticket
     about building equipment (a fridge, a lift) that names no IT device or application, or about a
-    private device the desk does not support (`private`: the phrase that marks it). A non-IT topic
-    counts only where the router did not rule it out (`router_out_of_scope`, its P(out_of_scope);
-    None, when no router decided, keeps the check). A weak match is
+    private device the desk does not support (`private`: the phrase that marks it). Non-IT topics
+    count only where the router did not rule them out (`router_out_of_scope`, its P(out_of_scope);
+    None, when no router decided, keeps both checks). A weak match is
     still ours to ask about when our vocabulary dominates the ticket ("VPN geht nicht"); otherwise
     it is handed back. The best runbook is resolved with only when the fit gate (`tools.knowledge.fit`)
     gives it at least `min_fit` and the article's required facts are present.
@@ -111,19 +112,19 @@ def decide(
         return Diagnosis(
             "hand_back", None, 0.0, (), "low_match", None, "low domain match: no runbook term in the ticket"
         )
+    non_it_heard = router_out_of_scope is None or router_out_of_scope >= NON_IT_ROUTER_FLOOR
     if (
         match.best_domain not in (None, domain)
         and match.domain_ratio < OTHER_DOMAIN_RATIO
         and match.rival_similarity_lead < OWN_SIMILARITY_LEAD
+        and (match.best_domain != OUT_OF_SCOPE or non_it_heard)
     ):
         return Diagnosis(
             "hand_back", best.article, confidence, (), "other_domain", match.best_domain,
             f"domain check failed: {match.best_domain} matches better "
             f"(ratio {match.domain_ratio:.2f}, best own {best.article.id})",
         )  # fmt: skip
-    if match.out_of_scope_ratio >= MIXED_OUT_OF_SCOPE_RATIO and (
-        router_out_of_scope is None or router_out_of_scope >= NON_IT_ROUTER_FLOOR
-    ):
+    if match.out_of_scope_ratio >= MIXED_OUT_OF_SCOPE_RATIO and non_it_heard:
         return Diagnosis(
             "hand_back", best.article, confidence, (), "other_domain", OUT_OF_SCOPE,
             f"domain check failed: part of the ticket is not IT support (non-IT topic at "
