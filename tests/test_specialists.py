@@ -170,7 +170,8 @@ def test_non_it_words_hand_a_ticket_back_only_where_the_router_did_not_rule_them
 ) -> None:
     """An expense app failing is June's: its travel-expense words are context once the router gave
     out_of_scope under 5 %; with no router decision (None) the check stays."""
-    state = state_for("Reisekosten-App hängt", "Die Reisekosten-App bleibt beim Hochladen der Belege hängen, Fehler 500.")
+    description = "Die Reisekosten-App bleibt beim Hochladen der Belege hängen, Fehler 500."
+    state = state_for("Reisekosten-App hängt", description)
     state["routing"] = {**state["routing"], "out_of_scope_probability": router_out_of_scope}
     out = run("June", state)["specialist"]
     assert ("not IT support" in out["why"]) is handed_back, out["why"]
