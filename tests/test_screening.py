@@ -92,6 +92,36 @@ def test_approvals_and_negations_without_unsolicited_prompts_are_not_incidents(t
     assert find_security(text) == [], text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mail: mein Passwort läuft heute ab. Ich habe auf den Link geklickt und mein Passwort eingegeben.",
+        "Me llegó un correo diciendo que mi contraseña caducaba; hice clic en el enlace y puse la actual.",
+        "J'ai reçu un mail disant que mon mot de passe expirait, j'ai cliqué sur le lien et saisi mon mot de passe.",
+        "Recebi um e-mail a dizer que a minha senha expirava, cliquei no link e coloquei a senha.",
+        "The link in the message opened a login page and I typed my password there, then nothing happened.",
+        "El enlace del correo me llevó a una página de inicio de sesión y puse mi usuario y contraseña.",
+        "Über den Link in der Mail kam ich auf eine Anmeldeseite und habe dort mein Passwort eingegeben.",
+        "Le lien du mail ouvrait une page de connexion, j'y ai saisi mes identifiants.",
+    ],
+)
+def test_credentials_typed_on_a_page_a_message_led_to_are_phishing(text: str) -> None:
+    assert "phishing" in {f["kind"] for f in find_security(text)}, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My password expired this morning. I changed it on the self-service portal and now Outlook keeps asking.",
+        "Mein Passwort ist abgelaufen, ich habe es am PC geändert, jetzt fragt Teams ständig danach.",
+        "On the login page of the HR portal I entered my password and it says account locked.",
+        "La contraseña caducó y la cambié con Ctrl+Alt+Supr, pero el wifi ya no conecta.",
+    ],
+)
+def test_an_expired_password_changed_the_usual_way_is_no_incident(text: str) -> None:
+    assert find_security(text) == [], text
+
+
 def test_a_disguised_security_incident_is_found() -> None:
     assert [f["kind"] for f in find_security("I clicked a phi\u200bshing link this morning")] == ["phishing"]
 
