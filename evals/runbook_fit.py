@@ -34,22 +34,20 @@ def read_probe_labels(path: Path = LABELS) -> dict[str, dict[str, Any]]:
 def specialists_alone(labels: dict[str, dict[str, Any]], precision_target: float) -> dict[str, Any]:
     """Outcomes of each ticket's own specialist, and how often its resolution cites a fitting runbook."""
     from graph.context import Context
-    from nodes.specialists.shape import decide, runbook_threshold
-    from tools.knowledge import extract_entities, retrieve
+    from nodes.specialists.shape import examine, runbook_threshold
     from tools.router.corpus import ticket_text
     from tools.screening import mask
 
-    threshold = runbook_threshold(Context(runbook_precision_target=precision_target))
+    ctx = Context(runbook_precision_target=precision_target)
+    threshold = runbook_threshold(ctx)
     outcomes: Counter[str] = Counter()
     first_choice_fits = with_fit = 0
     for row in labels.values():
-        text = mask(ticket_text(row).strip())
-        match = retrieve(row["label"], text, row["language"])
-        diagnosis = decide(row["label"], match, extract_entities(text), threshold)
+        diagnosis, match, _ = examine(row["label"], mask(ticket_text(row).strip()), row["language"], ctx)
         fits = diagnosis.article is not None and diagnosis.article.id in row["fits"]
         if row["fits"]:
             with_fit += 1
-            first_choice_fits += bool(match.best and match.best.article.id in row["fits"])
+            first_choice_fits += bool(match and match.best and match.best.article.id in row["fits"])
         key = diagnosis.outcome if diagnosis.outcome != "resolve" else ("resolve_fits" if fits else "resolve_misfit")
         outcomes[key] += 1
     resolved = outcomes["resolve_fits"] + outcomes["resolve_misfit"]

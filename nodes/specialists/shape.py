@@ -176,6 +176,21 @@ def decide(
     )  # fmt: skip
 
 
+def examine(
+    domain: Domain, text: str, language: str | None, ctx: Context, router_out_of_scope: float | None = None
+) -> tuple[Diagnosis, Match | None, Entities]:
+    """Everything a specialist's diagnosis reads for a (masked) ticket text, and the decision: the node's
+    work without the graph, so evaluations on labeled tickets decide exactly as the specialists do."""
+    if not any(ch.isalnum() for ch in text):
+        return Diagnosis("hand_back", None, 0.0, (), "no_text", None, "no ticket text to work with"), None, Entities()
+    match = retrieve(domain, text, language)
+    entities = extract_entities(text)
+    private = None if ctx.support_private_devices else private_device(text)
+    threshold = runbook_threshold(ctx)
+    diagnosis = decide(domain, match, entities, threshold, private=private, router_out_of_scope=router_out_of_scope)
+    return diagnosis, match, entities
+
+
 def route_after_diagnosis(state: HelpdeskState) -> Literal["resolve", "ask", "hand_back"]:
     """Follow the outcome `diagnose` recorded; anything unexpected is handed back, never resolved."""
     outcome = (state.get("specialist") or {}).get("outcome")
@@ -219,17 +234,8 @@ def build_specialist(name: Agent, domain: Domain, knowledge: KnowledgeBase) -> C
     def diagnose(state: HelpdeskState, runtime: Runtime[Context]) -> dict[str, Any]:
         """Retrieve, extract entities, check the domain and decide the outcome."""
         ctx = runtime.context or Context()
-        text = _ticket_text(state)
-        if not any(ch.isalnum() for ch in text):
-            diagnosis = Diagnosis("hand_back", None, 0.0, (), "no_text", None, "no ticket text to work with")
-            entities = Entities()
-        else:
-            match = retrieve(domain, text, _language(state))
-            entities = extract_entities(text)
-            private = None if ctx.support_private_devices else private_device(text)
-            router_oos = (state.get("routing") or {}).get("out_of_scope_probability")
-            threshold = runbook_threshold(ctx)
-            diagnosis = decide(domain, match, entities, threshold, private=private, router_out_of_scope=router_oos)
+        router_oos = (state.get("routing") or {}).get("out_of_scope_probability")
+        diagnosis, _, entities = examine(domain, _ticket_text(state), _language(state), ctx, router_oos)
         result: SpecialistResult = {
             "agent": name,
             "outcome": diagnosis.outcome,

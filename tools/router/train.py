@@ -124,7 +124,7 @@ def _training_rows(rows: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]
 
 
 def _cross_fitted_logits(
-    rows: dict[str, list[dict[str, Any]]], params: TrainParams
+    rows: dict[str, list[dict[str, Any]]], params: TrainParams, support: bool = True
 ) -> dict[str, tuple[np.ndarray, list[dict[str, Any]]]]:
     """Held-out logits per calibration set, each from a model that never saw its rows' group.
 
@@ -132,11 +132,10 @@ def _cross_fitted_logits(
     close cousins, so each fold must hold on its own). Writers are cross-fitted in writer folds and
     pooled into one set: every row is scored by a model that never saw its author, and the risk is
     controlled over the population of writers, which is what a new author's ticket is drawn from.
-    Everything else is always in training."""
+    Everything else is always in training. `support=False` fits only the writer folds."""
     everything = _training_rows(rows)
-    plans = [("fold", "support_train", held) for held in CROSS_FIT] + [
-        ("writer", "written", held) for held in writer_folds(rows["written"])
-    ]
+    plans = [("fold", "support_train", held) for held in CROSS_FIT] if support else []
+    plans += [("writer", "written", held) for held in writer_folds(rows["written"])]
     out: dict[str, tuple[np.ndarray, list[dict[str, Any]]]] = {}
     for key, pool, held in plans:
         held_rows = [r for r in rows[pool] if r[key] in held]
@@ -155,6 +154,23 @@ def _cross_fitted_logits(
                 kept = [r for r, m in zip(held_rows, mask, strict=True) if m]
                 out[f"group_held_out_fold{group}"] = (logits[mask], kept)
     return out
+
+
+def writer_held_out_probabilities(artifact: Path = ARTIFACT_DIR) -> dict[str, dict[str, float]]:
+    """Every written ticket's class probabilities from a model that never saw its writer, calibrated
+    with the artifact's temperature: the routing a new author's tickets would get, for deciding rules
+    downstream of the router on our own data. Default parameters (the shipped model's); one fit per
+    writer fold, a few minutes."""
+    temperature = float(json.loads((artifact / MANIFEST_NAME).read_text(encoding="utf-8"))["temperature"])
+    params = TrainParams()
+    rows = _rows(GENERATED_FILE, SUPPORT_FILE, SUBSET_FILE if params.use_cc0 else None, WRITTEN_DIR)
+    with encoder.memoised():
+        logits, held_rows = _cross_fitted_logits(rows, params, support=False)[WRITER_SET]
+    probs = calibration.probabilities(logits, temperature)
+    return {
+        row["id"]: {c: round(float(p), 6) for c, p in zip(CATEGORIES, row_probs, strict=True)}
+        for row, row_probs in zip(held_rows, probs, strict=True)
+    }
 
 
 def _evaluate(probs: np.ndarray, rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
