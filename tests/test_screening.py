@@ -122,6 +122,43 @@ def test_an_expired_password_changed_the_usual_way_is_no_incident(text: str) -> 
     assert find_security(text) == [], text
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("A mail said my inbox was 97% full; I followed it and entered my password to get more space.", "phishing"),
+        ("Ma boîte aux lettres était pleine selon le message, j'ai saisi mon mot de passe.", "phishing"),
+        ("Me pidieron verificar mi cuenta por correo y metí la contraseña en el formulario.", "phishing"),
+        ("Mail von der IT: Kennwort läuft morgen ab, ich habe auf den Link geklickt und es eingegeben.", "phishing"),
+        ("Someone left a USB stick on the printer, I plugged it in to see whose it was.", "suspicious_device"),
+        ("Alguien se dejó un cable USB en la sala y lo conecté a mi portátil.", "suspicious_device"),
+        ("Im Schulungsraum lag eine Festplatte, ich habe sie angeschlossen.", "suspicious_device"),
+        ("I keep getting verification codes by text although I did not ask for any.", "compromised_account"),
+        ("Ständig kommen Authenticator-Anfragen, ich hab aber nix gemacht.", "compromised_account"),
+        ("Recebo códigos de verificação sem pedir, já são cinco hoje.", "compromised_account"),
+        ("The real-time protection is turned off and the button to enable it is greyed out.", "malware"),
+        ("A proteção em tempo real está desligada e não volta a ligar.", "malware"),
+        ("There is a rule in my mailbox moving invoices to RSS Feeds, and I didn't create it.", "compromised_account"),
+        ("Hay una regla que reenvía mis correos fuera, yo no la creé.", "compromised_account"),
+    ],
+)
+def test_security_reports_written_like_faults_are_found(text: str, kind: str) -> None:
+    assert kind in {f["kind"] for f in find_security(text)}, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My mailbox is 95% full, how do I archive old mail to free space?",
+        "I left my charger at home, can I borrow one from the IT desk today?",
+        "I plugged my new USB headset into the dock and Teams does not see it.",
+        "I created a rule to move newsletters to a folder and it stopped working after the migration.",
+        "Teams keeps asking me for a verification code every morning when I sign in.",
+    ],
+)
+def test_ordinary_faults_near_those_reports_are_not_flagged(text: str) -> None:
+    assert find_security(text) == [], text
+
+
 def test_a_disguised_security_incident_is_found() -> None:
     assert [f["kind"] for f in find_security("I clicked a phi\u200bshing link this morning")] == ["phishing"]
 
