@@ -19,21 +19,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-HAND_BACK_TAGS = (
-    ("part of the ticket is not IT support", "non_it_mixed"),
-    ("out_of_scope matches better", "non_it_domain"),
-    ("building equipment", "building_equipment"),
-    ("private device", "private_device"),
-    ("matches better", "other_domain"),
-    ("low domain match", "low_match"),
-)
 
-
-def outcome_tag(outcome: str, why: str) -> str:
-    """The outcome, with the reason for a hand-back (the checks are told apart by their stated why)."""
-    if outcome != "hand_back":
-        return outcome
-    return "hand_back:" + next((tag for phrase, tag in HAND_BACK_TAGS if phrase in why), "other")
+def outcome_tag(outcome: str, check: str) -> str:
+    """The outcome with the rule that produced it (`Diagnosis.check`), e.g. `hand_back:private_device`."""
+    return f"{outcome}:{check}"
 
 
 def specialist_outcomes(
@@ -61,7 +50,8 @@ def specialist_outcomes(
         router_oos = p["out_of_scope"] if router_floor else None
         diagnosis, _, _ = examine(routed, text, detect_language(text).code, ctx, router_oos)  # type: ignore[arg-type]
         counts[kind]["routed"] += 1
-        counts[kind][outcome_tag(diagnosis.outcome, diagnosis.why)] += 1
+        counts[kind][diagnosis.outcome] += 1
+        counts[kind][outcome_tag(diagnosis.outcome, diagnosis.check)] += 1
     return {kind: dict(sorted(c.items())) for kind, c in counts.items()}
 
 

@@ -83,6 +83,7 @@ class SpecialistResult(TypedDict, total=False):
     needs_info: list[str]  # the precise facts missing, when asking
     handed_back: bool
     why: str
+    check: str  # the rule of the specialist's decision that gave the outcome (`shape.Check`)
 
 
 class Escalation(TypedDict, total=False):

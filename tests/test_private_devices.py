@@ -61,14 +61,13 @@ PRIVATE_LAPTOP = ("Privater Laptop startet nicht", "Mein privater Laptop startet
 
 def test_an_internal_desk_hands_a_private_device_to_a_person() -> None:
     out = run("Maya", state_for(*PRIVATE_LAPTOP))["specialist"]
-    assert out["outcome"] == "hand_back"
-    assert "private device" in out["why"]
+    assert out["outcome"] == "hand_back" and out["check"] == "private_device"
 
 
 def test_a_desk_that_supports_private_devices_treats_them_like_company_ones() -> None:
     out = run("Maya", state_for(*PRIVATE_LAPTOP), Context(model="local", support_private_devices=True))
     assert out["specialist"]["outcome"] != "hand_back", out["specialist"]["why"]
-    assert "private device" not in out["specialist"]["why"]
+    assert out["specialist"]["check"] != "private_device"
 
 
 def test_the_setting_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

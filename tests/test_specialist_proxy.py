@@ -38,13 +38,7 @@ def test_the_router_floor_can_be_switched_off_to_compare() -> None:
     assert without.get("hand_back:non_it_mixed") == 1
 
 
-def test_hand_backs_are_told_apart_by_their_stated_reason() -> None:
-    assert outcome_tag("resolve", "matched SWC-001") == "resolve"
-    assert (
-        outcome_tag("hand_back", "domain check failed: out_of_scope matches better (ratio 0.4)")
-        == "hand_back:non_it_domain"
-    )
-    assert (
-        outcome_tag("hand_back", "domain check failed: hardware matches better (ratio 0.6)") == "hand_back:other_domain"
-    )
-    assert outcome_tag("hand_back", "low domain match: best runbook HW-001 at 0.10") == "hand_back:low_match"
+def test_outcomes_are_counted_by_the_rule_that_gave_them() -> None:
+    result = specialist_outcomes(ROWS[:1], PROBABILITIES, threshold=0.855, router_floor=False)["own"]
+    assert result["hand_back"] == 1 and result["hand_back:non_it_mixed"] == 1
+    assert outcome_tag("ask", "weak_fit") == "ask:weak_fit"

@@ -63,6 +63,21 @@ GENERIC_ANSWERED_BY: dict[str, str] = {"host": "location"}
 ("3. OG, Zimmer 312", "escritório de Campinas"), the place is what the question for a host is after."""
 
 Outcome = Literal["resolve", "ask", "hand_back"]
+Check = Literal[
+    "no_text",
+    "no_runbook_term",
+    "other_domain",
+    "non_it_domain",
+    "non_it_mixed",
+    "building_equipment",
+    "private_device",
+    "vague",
+    "unfit_with_details",
+    "weak_fit",
+    "required_facts",
+    "fits",
+]
+"""The rule in `decide` that produced the outcome, so evaluations count outcomes by rule, not by wording."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,7 @@ class Diagnosis:
     hand_back_reason: Literal["low_match", "other_domain", "no_text"] | None
     other_domain: str | None
     why: str
+    check: Check
 
 
 def runbook_threshold(ctx: Context) -> float:
@@ -110,7 +126,14 @@ def decide(
     confidence = (fit or load_fit()).probability(match)
     if best is None:
         return Diagnosis(
-            "hand_back", None, 0.0, (), "low_match", None, "low domain match: no runbook term in the ticket"
+            "hand_back",
+            None,
+            0.0,
+            (),
+            "low_match",
+            None,
+            "low domain match: no runbook term in the ticket",
+            "no_runbook_term",
         )
     non_it_heard = router_out_of_scope is None or router_out_of_scope >= NON_IT_ROUTER_FLOOR
     if (
@@ -123,24 +146,28 @@ def decide(
             "hand_back", best.article, confidence, (), "other_domain", match.best_domain,
             f"domain check failed: {match.best_domain} matches better "
             f"(ratio {match.domain_ratio:.2f}, best own {best.article.id})",
+            "non_it_domain" if match.best_domain == OUT_OF_SCOPE else "other_domain",
         )  # fmt: skip
     if match.out_of_scope_ratio >= MIXED_OUT_OF_SCOPE_RATIO and non_it_heard:
         return Diagnosis(
             "hand_back", best.article, confidence, (), "other_domain", OUT_OF_SCOPE,
             f"domain check failed: part of the ticket is not IT support (non-IT topic at "
             f"{match.out_of_scope_ratio:.2f} of {best.article.id})",
+            "non_it_mixed",
         )  # fmt: skip
     if match.equipment and not (entities.it_devices() or entities.applications):
         return Diagnosis(
             "hand_back", best.article, confidence, (), "other_domain", OUT_OF_SCOPE,
             f"domain check failed: the ticket is about building equipment "
             f"({', '.join(match.equipment[:3])}) and names no IT device or application",
+            "building_equipment",
         )  # fmt: skip
     if private:
         return Diagnosis(
             "hand_back", best.article, confidence, (), "other_domain", OUT_OF_SCOPE,
             f"domain check failed: the ticket is about a private device, line or account ('{private}') "
             f"and gives no work link; this desk does not support private equipment",
+            "private_device",
         )  # fmt: skip
     facts = entities.facts()
     vague = match.match_confidence < HAND_BACK_BELOW
@@ -149,9 +176,11 @@ def decide(
             "hand_back", best.article, confidence, (), "low_match", None,
             f"low domain match: best runbook {best.article.id} at {match.match_confidence:.2f} "
             f"and the ticket is not mostly {domain} vocabulary (share {match.domain_share:.2f})",
+            "vague",
         )  # fmt: skip
     missing = [f for f in best.article.requires if f not in facts]
-    if vague or confidence < min_fit:
+    weak = vague or confidence < min_fit
+    if weak:
         missing += [
             f
             for f in GENERIC_FACTS[domain]
@@ -162,6 +191,7 @@ def decide(
                 "hand_back", best.article, confidence, (), "low_match", None,
                 f"low domain match: best runbook {best.article.id} fits with probability {confidence:.2f} "
                 f"although the ticket gives its details",
+                "unfit_with_details",
             )  # fmt: skip
     terms = ", ".join(match.matched_terms[:8]) or "none"
     if missing:
@@ -169,10 +199,12 @@ def decide(
             "ask", best.article, confidence, tuple(missing), None, None,
             f"best runbook {best.article.id} (fit {confidence:.2f}, terms: {terms}) "
             f"needs: {', '.join(missing)}",
+            "weak_fit" if weak else "required_facts",
         )  # fmt: skip
     return Diagnosis(
         "resolve", best.article, confidence, (), None, None,
         f"matched {best.article.id} '{best.article.title['en']}' (fit {confidence:.2f}, terms: {terms})",
+        "fits",
     )  # fmt: skip
 
 
@@ -182,7 +214,8 @@ def examine(
     """Everything a specialist's diagnosis reads for a (masked) ticket text, and the decision: the node's
     work without the graph, so evaluations on labeled tickets decide exactly as the specialists do."""
     if not any(ch.isalnum() for ch in text):
-        return Diagnosis("hand_back", None, 0.0, (), "no_text", None, "no ticket text to work with"), None, Entities()
+        no_text = Diagnosis("hand_back", None, 0.0, (), "no_text", None, "no ticket text to work with", "no_text")
+        return no_text, None, Entities()
     match = retrieve(domain, text, language)
     entities = extract_entities(text)
     private = None if ctx.support_private_devices else private_device(text)
@@ -245,7 +278,11 @@ def build_specialist(name: Agent, domain: Domain, knowledge: KnowledgeBase) -> C
             "handed_back": diagnosis.outcome == "hand_back",
             "why": diagnosis.why,
         }
-        extra = {"hand_back_reason": diagnosis.hand_back_reason, "other_domain": diagnosis.other_domain}
+        extra = {
+            "hand_back_reason": diagnosis.hand_back_reason,
+            "other_domain": diagnosis.other_domain,
+            "check": diagnosis.check,
+        }
         content = f"{diagnosis.outcome}: {diagnosis.why}; entities: {entities.summary()}"
         return {"specialist": {**result, **extra}, "messages": [message("diagnose", content)]}
 
@@ -320,6 +357,7 @@ def build_specialist(name: Agent, domain: Domain, knowledge: KnowledgeBase) -> C
             "needs_info": list(diagnosis.get("needs_info") or []),
             "handed_back": False,
             "why": diagnosis.get("why", ""),
+            "check": diagnosis.get("check", ""),
         }
         return {**base, **changes}  # type: ignore[typeddict-item]
 
