@@ -28,7 +28,11 @@ def finalize(state: HelpdeskState, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 def triage_record(state: HelpdeskState) -> dict[str, Any]:
-    """The terminal record: id, category, route, agent, confidence, escalated, reasons, resolution, writeback."""
+    """The terminal record: id, category, route, agent, confidence, escalated, reasons, resolution, writeback.
+
+    `category` is the run's final reading: Lola's, or out_of_scope where screening reported a security
+    incident (the label policy); `router` keeps the model's first reading either way.
+    """
     ticket = state.get("ticket") or {}
     if state.get("error"):
         return error_record(ticket, state["error"])
@@ -42,6 +46,8 @@ def triage_record(state: HelpdeskState) -> dict[str, Any]:
         # A hand-back re-route that no specialist confirmed does not overwrite Lola's first reading.
         routing = state.get("initial_routing") or routing
     category = routing.get("category", "out_of_scope")
+    if escalated and decision != "reassign" and "security_incident" in escalation.get("codes", []):
+        category = "out_of_scope"  # the label policy: a security incident is the security team's, not IT support's
     resolution = specialist.get("resolution") if specialist.get("outcome") == "resolve" else None
     if escalated and decision not in {"approve", "edit"}:
         resolution = None

@@ -147,6 +147,30 @@ def test_a_re_route_below_the_threshold_escalates_naming_the_hand_back(monkeypat
     assert state["escalation"]["reasons"][0].startswith("Jon handed the ticket back")
 
 
+def test_a_reported_security_incident_is_recorded_out_of_scope_whatever_the_model_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use_router(monkeypatch, {"software_cloud": 0.97, "network": 0.01, "hardware": 0.01, "out_of_scope": 0.01})
+    ticket = {
+        "id": "SEC-1",
+        "source": "jira",
+        "subject": "Outlook",
+        "description": "I clicked the link in an e-mail and typed my password on the page it opened. "
+        "Since then Outlook sends mails I never wrote.",
+    }
+    result = run_ticket(ticket, DRY)["result"]
+    assert "security_incident" in result["escalation_codes"]
+    assert result["category"] == "out_of_scope" and result["route"] == "human"
+    assert result["router"]["category"] == "software_cloud"
+
+
+def test_without_a_security_report_the_record_keeps_lolas_category(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_router(monkeypatch, {"network": 0.97, "hardware": 0.01, "software_cloud": 0.01, "out_of_scope": 0.01})
+    result = run_ticket(PRINTER, DRY)["result"]
+    assert result["escalated"] and "security_incident" not in result["escalation_codes"]
+    assert result["category"] == "network"
+
+
 def review_graph() -> Any:
     return build_graph(checkpointer=InMemorySaver())
 
