@@ -38,7 +38,8 @@ class Context:
         default=0.65,
         metadata={
             "description": "Share of resolutions whose runbook must fit the ticket; selects the specialists' "
-            "threshold on the fit gate's cross-validated precision (0.6-0.9). At 0.65 the specialists resolve "
+            "threshold on the fit gate's cross-validated precision (certified now for 0.6-0.7; a target the labels "
+            "cannot certify resolves nothing). At 0.65 the specialists resolve "
             "as many labeled tickets with a fitting runbook as the old lexical rule did, with a third fewer "
             "wrong runbooks; raise it to trade resolutions for precision."
         },

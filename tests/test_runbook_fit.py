@@ -16,7 +16,9 @@ from tools.knowledge.fit import (
     LABELS_FILE,
     MODEL_FILE,
     PRECISION_TARGETS,
+    UNCERTIFIED,
     RunbookFit,
+    certification_rows,
     features,
     load_fit,
     precision_thresholds,
@@ -36,6 +38,17 @@ def test_training_labels_name_written_in_scope_tickets_and_real_runbooks() -> No
     assert {r["label"] for r in rows} == set(DOMAINS)
     assert all(set(r["fits"]) <= ARTICLE_IDS and len(r["fits"]) <= 3 for r in rows)
     assert sum(1 for r in rows if r["fits"]) / len(rows) > 0.5
+
+
+def test_tickets_a_runbook_was_written_from_never_make_the_gate_more_lenient() -> None:
+    rows = [
+        {"id": "a", "fits": ["SWC-038"], "runbook_source": True},
+        {"id": "b", "fits": ["SWC-001"], "runbook_source": False},
+        {"id": "c", "fits": []},
+    ]
+    assert [r["fits"] for r in certification_rows(rows)] == [[], ["SWC-001"], []]
+    marked = sum(1 for r in read_labels() if r["runbook_source"])
+    assert marked and json.loads(MODEL_FILE.read_text(encoding="utf-8"))["runbook_source_tickets"] == marked
 
 
 def test_probe_labels_are_kept_apart_from_training() -> None:
@@ -77,7 +90,7 @@ def test_stricter_targets_never_lower_the_threshold() -> None:
     gate = load_fit()
     cuts = [gate.threshold_for(t) for t in PRECISION_TARGETS]
     assert cuts == sorted(cuts)
-    assert gate.threshold_for(0.99) == max(cuts) and gate.threshold_for(0.1) == min(cuts)
+    assert gate.threshold_for(0.99) == UNCERTIFIED > 1.0 and gate.threshold_for(0.1) == min(cuts)
     assert runbook_threshold(Context(runbook_precision_target=0.8)) == gate.threshold_for(0.8)
     assert runbook_threshold(Context(specialist_min_confidence=0.42)) == 0.42
 

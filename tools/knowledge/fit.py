@@ -48,6 +48,9 @@ FEATURES = (
 PRECISION_TARGETS = (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 MIN_SELECTED = 20
 """A threshold must keep at least this many labeled tickets, or its precision says little."""
+UNCERTIFIED = 1.01
+"""A threshold no fit probability (at most 1.0) reaches: the gate fails closed for a precision target
+its labels cannot certify, so the promise is kept by resolving nothing rather than broken quietly."""
 FOLDS = 5
 C = 1.0
 SEED = 0
@@ -90,10 +93,10 @@ class RunbookFit:
         return round(1.0 / (1.0 + math.exp(-z)), 4)
 
     def threshold_for(self, precision_target: float) -> float:
-        """The lowest threshold whose cross-validated precision meets the target (the strictest known
-        target's threshold when the target is stricter than any in the table)."""
+        """The lowest threshold whose cross-validated precision meets the target; `UNCERTIFIED` (no
+        runbook resolves) when the labels certify no threshold for a target that strict."""
         met = [t for target, t in self.thresholds.items() if float(target) >= precision_target - 1e-9]
-        return min(met) if met else max(self.thresholds.values())
+        return min(met) if met else UNCERTIFIED
 
 
 @lru_cache(maxsize=1)
@@ -106,12 +109,24 @@ def load_fit(path: Path = MODEL_FILE) -> RunbookFit:
 
 def read_labels(path: Path = LABELS_FILE, written: Path = WRITTEN_DIR) -> list[dict[str, Any]]:
     """Labeled tickets with their text and category: a label row either carries its ticket (the short
-    portal and chat tickets written for the gate) or names a ticket of the written corpus."""
+    portal and chat tickets written for the gate) or names a ticket of the written corpus.
+    `runbook_source` marks the tickets runbooks were written from (the gate counts them as fitting none)."""
     tickets = {row["id"]: row for row in read_written(written)}
     return [
-        {**(label if "description" in label else tickets[label["id"]]), "fits": label["articles"]}
+        {
+            **(label if "description" in label else tickets[label["id"]]),
+            "fits": label["articles"],
+            "runbook_source": bool(label.get("runbook_source")),
+        }
         for label in read_jsonl(path)
     ]
+
+
+def certification_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The labels as the gate learns and certifies them: a runbook fits the tickets it was written from
+    (`runbook_source`), which says nothing about new tickets, so there the gate counts no runbook as
+    fitting. That can only make it stricter on the new runbooks, never more lenient."""
+    return [{**row, "fits": []} if row.get("runbook_source") else row for row in rows]
 
 
 def labeled_examples(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
@@ -170,7 +185,7 @@ def train_fit(labels: Path = LABELS_FILE, out: Path = MODEL_FILE) -> dict[str, A
     from tools.router import encoder
 
     rows = read_labels(labels)
-    x, y = labeled_examples(rows)
+    x, y = labeled_examples(certification_rows(rows))
     terms = np.round(np.expm1(x[:, FEATURES.index("ticket_terms")]))
     min_terms, fit_rate_below = shortest_fitting(terms, y)
     gated = terms >= min_terms
@@ -189,6 +204,7 @@ def train_fit(labels: Path = LABELS_FILE, out: Path = MODEL_FILE) -> dict[str, A
         "fit_rate_below_min_terms": round(fit_rate_below, 4),
         "cross_validated": achieved,
         "labeled_tickets": len(rows),
+        "runbook_source_tickets": sum(1 for row in rows if row["runbook_source"]),
         "fitting_first_choice": int(y.sum()),
         "params": {"C": C, "folds": FOLDS, "seed": SEED, "min_selected": MIN_SELECTED},
         "labels_sha256": hashlib.sha256(labels.read_bytes()).hexdigest(),
