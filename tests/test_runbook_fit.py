@@ -170,3 +170,52 @@ def test_specialists_view_runs_on_the_probe_labels() -> None:
     result = specialists_alone(labels, 0.65)
     assert sum(result["outcomes"].values()) == 40 and result["threshold"] == load_fit().threshold_for(0.65)
     assert 0.0 <= (result["resolution_precision"] or 0.0) <= 1.0
+
+
+GAP_RUNBOOK_TICKETS = [
+    (
+        "software_cloud",
+        "de",
+        "Das Kundenportal zeigt seit 9 Uhr bei allen Kollegen nur noch '503 Service Unavailable', auch im "
+        "Firmennetz und auf dem Handy. Andere Webseiten gehen.",
+        "SWC-038",
+    ),
+    (
+        "software_cloud",
+        "en",
+        "The sync between our CRM and the billing system stopped last night; the connector log shows "
+        "invalid_grant after we rotated the client secret. New orders are not transferred.",
+        "SWC-039",
+    ),
+    (
+        "network",
+        "pt",
+        "A loja do Porto está sem internet desde as 8h. A luz LOS da caixa de fibra está vermelha e já "
+        "reiniciámos tudo. O operador ainda não respondeu.",
+        "NET-029",
+    ),
+    (
+        "hardware",
+        "es",
+        "La impresora de etiquetas del almacén imprime desplazado: el código de barras sale cortado en el "
+        "borde y los envíos no se pueden escanear.",
+        "HW-029",
+    ),
+    (
+        "hardware",
+        "fr",
+        "Le NAS du service comptable bipe depuis ce matin et l'interface indique que le volume RAID est "
+        "dégradé : un disque est marqué en panne.",
+        "HW-032",
+    ),
+]
+
+
+@pytest.mark.parametrize(("domain", "language", "text", "article"), GAP_RUNBOOK_TICKETS)
+def test_the_gap_runbooks_are_found_in_every_language(domain: str, language: str, text: str, article: str) -> None:
+    """Phrasings of our own (not from any labeled ticket) for the 2026-12-04 runbooks: each is ranked
+    first for its ticket, and the specialist does not hand back a ticket it has a runbook for."""
+    match = retrieve(domain, text, language)  # type: ignore[arg-type]
+    assert match.best is not None and match.best.article.id == article
+    diagnosis = decide(domain, match, extract_entities(text), runbook_threshold(Context()))  # type: ignore[arg-type]
+    assert diagnosis.outcome != "hand_back", diagnosis.why
