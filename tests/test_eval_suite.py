@@ -128,7 +128,15 @@ def test_unknown_suite_name_is_a_clear_error() -> None:
 @pytest.mark.skipif(not SHARED_EVAL.is_file(), reason="../shared/data/eval is not present (only in CI and dev)")
 @pytest.mark.parametrize(
     "name",
-    ["adversarial", "boundary.jsonl", "oos_it.jsonl", "security.jsonl", "adjacent.jsonl", "multilingual_adversarial"],
+    [
+        "adversarial",
+        "boundary.jsonl",
+        "oos_it.jsonl",
+        "security.jsonl",
+        "adjacent.jsonl",
+        "fresh.jsonl",
+        "multilingual_adversarial",
+    ],
 )
 def test_no_ticket_is_copied_from_the_evaluation_set(name: str) -> None:
     """Aggregate check only: no suite text shares a subject, a description or an 8-word run with it."""
