@@ -7,7 +7,7 @@ send (none when no runbook covers the problem). Two views:
 - the whole graph (`--triage FILE`, the output of `helpdesk triage` on the probe files): what was
   auto-resolved, including wrong routes and out-of-scope tickets, which count as misses.
 
-    uv run python -m evals.runbook_fit [--precision-target 0.6] [--triage triage.jsonl ...] [--json]
+    uv run python -m evals.runbook_fit [--labels FILE] [--precision-target 0.6] [--triage triage.jsonl ...] [--json]
 """
 
 from __future__ import annotations
@@ -86,6 +86,7 @@ def graph_resolutions(labels: dict[str, dict[str, Any]], triage_files: list[Path
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--precision-target", type=float, default=None, help="Context.runbook_precision_target")
+    parser.add_argument("--labels", type=Path, default=LABELS, help="probe runbook labels (default: the four probes')")
     parser.add_argument("--triage", type=Path, nargs="*", default=[], help="helpdesk triage output on the probes")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
@@ -93,7 +94,7 @@ def main() -> None:
     from graph.context import Context
 
     target = args.precision_target if args.precision_target is not None else Context().runbook_precision_target
-    labels = read_probe_labels()
+    labels = read_probe_labels(args.labels)
     result: dict[str, Any] = {"precision_target": target, "specialists": specialists_alone(labels, target)}
     if args.triage:
         result["graph"] = graph_resolutions(labels, args.triage)
