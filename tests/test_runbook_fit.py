@@ -51,8 +51,9 @@ def test_tickets_a_runbook_was_written_from_never_make_the_gate_more_lenient() -
     assert marked and json.loads(MODEL_FILE.read_text(encoding="utf-8"))["runbook_source_tickets"] == marked
 
 
-def test_probe_labels_are_kept_apart_from_training() -> None:
-    probe = read_jsonl(PROBE_LABELS)
+@pytest.mark.parametrize("labels", [PROBE_LABELS, ROOT / "evals" / "probes" / "fresh_runbook_fit.jsonl"])
+def test_probe_labels_are_kept_apart_from_training(labels: Path) -> None:
+    probe = read_jsonl(labels)
     assert not {r["id"] for r in probe} & {r["id"] for r in read_jsonl(LABELS_FILE)}
     for row in probe:
         assert row["file"].startswith("evals/probes/") and set(row["articles"]) <= ARTICLE_IDS
