@@ -71,6 +71,7 @@ def triage_record(state: HelpdeskState) -> dict[str, Any]:
         | {k: writeback[k] for k in ("attempts", "marker", "marker_count", "error", "actions") if k in writeback},
         "language": (state.get("screening") or {}).get("language"),
         "outcome": specialist.get("outcome"),
+        "outcome_rule": specialist.get("check"),  # the specialist's rule behind the outcome (`shape.Check`)
         "article_id": specialist.get("article_id"),
         "escalation_codes": escalation.get("codes", []) if escalated else [],
         "review_decision": decision,

@@ -171,6 +171,12 @@ def test_without_a_security_report_the_record_keeps_lolas_category(monkeypatch: 
     assert result["category"] == "network"
 
 
+def test_the_record_names_the_specialists_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_router(monkeypatch, {"hardware": 0.97, "network": 0.01, "software_cloud": 0.01, "out_of_scope": 0.01})
+    result = run_ticket(PRINTER, DRY)["result"]
+    assert result["outcome"] == "resolve" and result["outcome_rule"] == "fits"
+
+
 def review_graph() -> Any:
     return build_graph(checkpointer=InMemorySaver())
 
