@@ -133,6 +133,7 @@ def make_state(
             "resolution": None if escalated else resolution,
             "writeback": writeback,
             "outcome": None if escalated else "resolve",
+            "outcome_rule": None if escalated else "fits",
             "language": language,
         },
     }
@@ -542,6 +543,7 @@ def test_report_metrics_match_a_known_dataset(store: Store, monkeypatch: pytest.
     assert (esc["rate"], esc["escalated"]) == (round(2 / 7, 4), 2)
     assert esc["reasons"] == {"out_of_scope": 1, "low_confidence": 1, "injection": 1}
     assert esc["review_decisions"] == {"take_over": 1}
+    assert r["specialist_outcomes"] == {"resolve:fits": 5}  # the latest runs that a specialist resolved
 
     latency = r["latency"]["per_node"]
     assert latency["coordinator"] == {"count": 8, "p50_ms": 10.0, "p95_ms": 10.0, "mean_ms": 10.0}

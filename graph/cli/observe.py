@@ -238,6 +238,10 @@ def summary_tables(metrics: dict[str, Any]) -> list[Table]:
     p50 = "-" if ttr["p50_s"] is None else f"{ttr['p50_s']:.0f} s"
     head.add_row("time to resolution p50", p50, f"{ttr['resolved']} resolved")
     head.add_row("escalation", pct(esc["rate"]), ", ".join(f"{k} {v}" for k, v in esc["reasons"].items()) or "-")
+    outcomes = metrics["specialist_outcomes"]
+    head.add_row(
+        "specialist outcomes", str(sum(outcomes.values())), ", ".join(f"{k} {v}" for k, v in outcomes.items()) or "-"
+    )
     per_ticket = metrics["tokens"]["per_ticket"]["total"]
     head.add_row("tokens per ticket", "-" if per_ticket is None else f"{per_ticket:.0f}", "")
     tables = [head]

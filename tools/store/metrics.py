@@ -1,5 +1,6 @@
 """The production report: are resolutions confirmed, is Lola's confidence honest, do write-backs land,
-how fast are tickets resolved, where does time go, why do tickets escalate, what do tokens cost.
+how fast are tickets resolved, where does time go, why do tickets escalate, which specialist rules
+decide the outcomes, what do tokens cost.
 
 Every metric counts a ticket once, by its latest run and its latest feedback, so recording runs or
 feedback again never double-counts. A rate with nothing to count is null, not zero.
@@ -53,6 +54,7 @@ def build_report(conn: Connection, *, since: datetime | None, baseline_ttr_s: fl
         "time_to_resolution": time_to_resolution(data, baseline_ttr_s),
         "latency": latency(data),
         "escalation": escalation(data),
+        "specialist_outcomes": specialist_outcomes(data),
         "tokens": tokens(data, load_price_table()),
     }
 
@@ -301,6 +303,16 @@ def escalation(data: _Data) -> dict[str, Any]:
         "reasons": dict(Counter(f.code for f in data.escalation_flags).most_common()),
         "review_decisions": dict(Counter(str(d.kind or "unknown") for d in data.decisions).most_common()),
     }
+
+
+def specialist_outcomes(data: _Data) -> dict[str, int]:
+    """What the specialists did with each ticket's latest run, as `outcome:rule` (`resolve:fits`,
+    `ask:weak_fit`, `hand_back:other_domain`, ...): which of their checks keep tickets from resolving."""
+    counts: Counter[str] = Counter()
+    for run in data.latest.values():
+        if run.outcome:
+            counts[f"{run.outcome}:{(run.result or {}).get('outcome_rule') or 'unknown'}"] += 1
+    return dict(counts.most_common())
 
 
 def load_price_table() -> dict[str, Any] | None:
