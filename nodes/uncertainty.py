@@ -1,8 +1,9 @@
 """The uncertainty node: gather every reason a person must look, and decide where the ticket goes.
 
 It never guesses. Low router confidence, out-of-scope, a specialist's hand-back (after one re-route),
-low specialist confidence, missing information, prompt injection, a reported security incident, an
-unsupported language or an empty ticket each become a stated reason; any reason means human escalation.
+a ticket its specialist owns but has no runbook for, low specialist confidence, missing information,
+prompt injection, a reported security incident, an unsupported language or an empty ticket each
+become a stated reason; any reason means human escalation.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ def uncertainty(state: HelpdeskState, runtime: Runtime[Context]) -> dict[str, An
     ctx = runtime.context or Context()
     found = escalation_reasons(state, ctx)
     handed_back = _handed_back(state)
+    if handed_back and (_current_specialist(state) or {}).get("check") == "unfit_with_details":
+        # The ticket is this specialist's (no domain check fired); it lacks a runbook, not an owner.
+        # Re-routing would hand it to a domain that is not the ticket's: a person of this team takes it.
+        found.append(("no_runbook", f"no runbook fits although the ticket is this team's: {handed_back}"))
+        handed_back = None
     if handed_back and not found and len(state.get("route_history", [])) < MAX_ROUTES:
         content = f"{handed_back}; Lola re-routes once"
     else:

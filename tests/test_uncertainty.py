@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from graph.context import Context
 from nodes.coordinator import route_from_coordinator
-from nodes.uncertainty import escalation_reasons, route_from_uncertainty
+from nodes.uncertainty import escalation_reasons, route_from_uncertainty, uncertainty
 
 CTX = Context(specialist_min_confidence=0.35)
 
@@ -107,6 +108,19 @@ def test_hand_back_returns_to_lola_when_nothing_else_is_wrong() -> None:
     s = state(specialist={"agent": "Jon", "outcome": "hand_back", "handed_back": True, "confidence": 0.1})
     assert route_from_uncertainty({**s, "escalated": False}) == "coordinator"
     assert route_from_uncertainty({**s, "escalated": True}) == "human_escalation"
+
+
+@pytest.mark.parametrize(("check", "escalated"), [("unfit_with_details", True), ("other_domain", False)])
+def test_a_ticket_its_specialist_owns_but_has_no_runbook_for_goes_to_a_person(check: str, escalated: bool) -> None:
+    """A hand-back for want of a runbook is escalated (`no_runbook`); one because the ticket belongs to
+    another domain still returns to Lola for her one re-route."""
+    declined = {"agent": "Jon", "outcome": "hand_back", "handed_back": True, "confidence": 0.2, "check": check}
+    out = uncertainty(state(specialist=declined), SimpleNamespace(context=CTX))
+    assert out["escalated"] is escalated
+    assert ("no_runbook" in out["escalation"]["codes"]) is escalated
+    assert route_from_uncertainty({**state(specialist=declined), **out}) == (
+        "human_escalation" if escalated else "coordinator"
+    )
 
 
 @pytest.mark.parametrize(
