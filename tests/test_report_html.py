@@ -22,6 +22,7 @@ METRICS = (
     "time_to_resolution",
     "latency",
     "escalation",
+    "specialist_outcomes",
     "tokens",
     "tickets",
     "runs",
@@ -48,7 +49,8 @@ def test_report_json_and_html_from_the_cli(filled_store: str, tmp_path: Path) ->
     assert metrics["time_to_resolution"]["baseline_s"] == 3600
     html = page.read_text(encoding="utf-8")
     assert_self_contained(html)
-    assert html.count("data:image/png;base64,") >= 7  # every chart with data is drawn
+    assert html.count("data:image/png;base64,") >= 8  # every chart with data is drawn
+    assert metrics["specialist_outcomes"] == {"resolve:fits": 5} and "by rule" in html
     assert "60%" in html  # the confirmation rate headline
 
 
@@ -56,6 +58,7 @@ def test_report_table_and_bad_input(filled_store: str) -> None:
     runner = CliRunner()
     table = runner.invoke(app, ["report", "--store", filled_store])
     assert table.exit_code == 0 and "resolution confirmation" in table.stdout and "coordinator" in table.stdout
+    assert "specialist outcomes" in table.stdout
     bad = runner.invoke(app, ["report", "--since", "yesterday-ish", "--store", filled_store])
     assert bad.exit_code == 2 and "--since" in bad.output and "Traceback" not in bad.output
     window = runner.invoke(app, ["report", "--json", "--since", "1d", "--store", filled_store])

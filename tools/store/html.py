@@ -167,6 +167,7 @@ def _charts(r: Mapping[str, Any]) -> list[tuple[str, str | None]]:
         ("False confidence, by category (lower is better)", _false_chart(false)),
         ("Latency per node (ms)", _latency_chart(nodes)),
         ("Why tickets escalate", _count_chart(reasons)),
+        ("What the specialists did, by rule", _count_chart(r.get("specialist_outcomes", {}))),
         ("Write-backs landed, by platform", _rate_chart(wb.get("by_platform", {}), "confirmed", "total")),
         ("Write-backs landed, by action", _rate_chart(wb.get("by_action", {}), "confirmed", "total")),
     ]
