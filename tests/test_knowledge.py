@@ -132,6 +132,34 @@ def test_a_named_place_counts_as_location(text: str, named: bool) -> None:
     assert ("location" in extract_entities(text).facts()) is named
 
 
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("Die Reisekosten-App stürzt beim Hochladen der Belege ab.", True),
+        ("La app de reservas de salas da error al confirmar.", True),
+        ("O aplicativo do banco fecha logo ao abrir.", True),
+        ("Le logiciel de paie se fige à l'ouverture d'un dossier.", True),
+        ("Unsere Praxissoftware startet seit dem Update nicht mehr.", True),
+        ("The app keeps crashing when I open it.", False),
+        ("Die App stürzt beim Start ab.", False),
+        ("La aplicación de la empresa no abre desde ayer.", False),
+        ("L'application ne s'ouvre plus depuis la mise à jour.", False),
+        ("A aplicação do escritório trava sempre.", False),
+        ("Die Desktop-App meldet einen Fehler.", False),
+    ],
+)
+def test_an_application_named_in_the_tickets_words_answers_which_application(text: str, named: bool) -> None:
+    """Products outside the lexicon count when the ticket names them; a bare 'the app' does not."""
+    entities = extract_entities(text)
+    assert not entities.applications
+    assert ("application" in entities.facts()) is named
+
+
+def test_a_named_application_is_no_it_signal_for_building_equipment() -> None:
+    entities = extract_entities("Die Kaffeemaschinen-App zeigt Fehler E4, der Kaffeeautomat im 2. OG geht nicht.")
+    assert "application" in entities.facts() and not entities.applications
+
+
 def test_entity_extraction_of_bad_input_is_empty() -> None:
     assert extract_entities("").facts() == set()
     assert extract_entities(None).facts() == set()  # type: ignore[arg-type]

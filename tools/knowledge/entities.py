@@ -41,6 +41,7 @@ class Entities:
     error_text: bool = False  # a quoted message or "error message: ..." was given
     since: bool = False  # the ticket says since when (or after what) it happens
     location: bool = False  # the ticket says where: a floor, a room, a building or a named site
+    named_application: bool = False  # an application named in the ticket's words ("the room-booking app")
 
     def facts(self) -> set[str]:
         """The article facts (see `tools.knowledge.articles.Fact`) this ticket already provides, and
@@ -50,7 +51,7 @@ class Entities:
             "error": bool(self.error_codes) or self.error_text,
             "since": self.since,
             "device": bool(self.devices),
-            "application": bool(self.applications),
+            "application": bool(self.applications) or self.named_application,
             "host": bool(self.hosts or self.ips),
             "location": self.location,
         }
@@ -87,6 +88,7 @@ class _Lexicon:
     error_text: tuple[re.Pattern[str], ...]
     since: tuple[re.Pattern[str], ...]
     location: tuple[re.Pattern[str], ...]
+    named_application: tuple[re.Pattern[str], ...]
     file_extensions: frozenset[str]
     device_parts: frozenset[str]
 
@@ -110,6 +112,7 @@ def lexicon() -> _Lexicon:
         error_text=tuple(re.compile(p) for p in raw["error_text"]),
         since=tuple(re.compile(p) for p in raw["since"]),
         location=tuple(re.compile(p) for p in raw["location"]),
+        named_application=tuple(re.compile(p) for p in raw["named_application"]),
         file_extensions=frozenset(raw["file_extensions"]),
         device_parts=frozenset(raw["device_parts"]),
     )
@@ -180,4 +183,5 @@ def extract_entities(text: str) -> Entities:
         error_text=any(p.search(text.lower()) or p.search(folded) for p in lex.error_text),
         since=any(p.search(folded) for p in lex.since),
         location=any(p.search(folded) for p in lex.location),
+        named_application=any(p.search(folded) for p in lex.named_application),
     )
