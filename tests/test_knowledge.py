@@ -155,7 +155,8 @@ def test_an_application_named_in_the_tickets_words_answers_which_application(tex
     assert ("application" in entities.facts()) is named
 
 
-def test_a_named_application_is_no_it_signal_for_building_equipment() -> None:
+def test_a_named_application_answers_the_question_without_counting_as_an_it_application() -> None:
+    """Only `applications` (the lexicon) is an IT signal for the building-equipment check; a named one is not."""
     entities = extract_entities("Die Kaffeemaschinen-App zeigt Fehler E4, der Kaffeeautomat im 2. OG geht nicht.")
     assert "application" in entities.facts() and not entities.applications
 

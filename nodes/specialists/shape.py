@@ -78,6 +78,19 @@ Check = Literal[
     "fits",
 ]
 """The rule in `decide` that produced the outcome, so evaluations count outcomes by rule, not by wording."""
+HandBackReason = Literal["low_match", "other_domain", "no_text"]
+HAND_BACK_REASONS: dict[Check, HandBackReason] = {
+    "no_text": "no_text",
+    "no_runbook_term": "low_match",
+    "vague": "low_match",
+    "unfit_with_details": "low_match",
+    "other_domain": "other_domain",
+    "non_it_domain": "other_domain",
+    "non_it_mixed": "other_domain",
+    "building_equipment": "other_domain",
+    "private_device": "other_domain",
+}
+"""Each hand-back rule's wording: no runbook fits, another domain (or nobody in IT) owns it, or no text."""
 
 
 @dataclass(frozen=True)
@@ -88,10 +101,14 @@ class Diagnosis:
     article: Article | None
     confidence: float  # probability that `article` fits the ticket (the fit gate)
     needs_info: tuple[str, ...]
-    hand_back_reason: Literal["low_match", "other_domain", "no_text"] | None
     other_domain: str | None
     why: str
     check: Check
+
+    @property
+    def hand_back_reason(self) -> HandBackReason | None:
+        """How the hand-back is worded to Lola (`tools.notes.render_hand_back`), from the rule that gave it."""
+        return HAND_BACK_REASONS.get(self.check) if self.outcome == "hand_back" else None
 
 
 def runbook_threshold(ctx: Context) -> float:
@@ -126,14 +143,7 @@ def decide(
     confidence = (fit or load_fit()).probability(match)
     if best is None:
         return Diagnosis(
-            "hand_back",
-            None,
-            0.0,
-            (),
-            "low_match",
-            None,
-            "low domain match: no runbook term in the ticket",
-            "no_runbook_term",
+            "hand_back", None, 0.0, (), None, "low domain match: no runbook term in the ticket", "no_runbook_term"
         )
     non_it_heard = router_out_of_scope is None or router_out_of_scope >= NON_IT_ROUTER_FLOOR
     if (
@@ -143,28 +153,28 @@ def decide(
         and (match.best_domain != OUT_OF_SCOPE or non_it_heard)
     ):
         return Diagnosis(
-            "hand_back", best.article, confidence, (), "other_domain", match.best_domain,
+            "hand_back", best.article, confidence, (), match.best_domain,
             f"domain check failed: {match.best_domain} matches better "
             f"(ratio {match.domain_ratio:.2f}, best own {best.article.id})",
             "non_it_domain" if match.best_domain == OUT_OF_SCOPE else "other_domain",
         )  # fmt: skip
     if match.out_of_scope_ratio >= MIXED_OUT_OF_SCOPE_RATIO and non_it_heard:
         return Diagnosis(
-            "hand_back", best.article, confidence, (), "other_domain", OUT_OF_SCOPE,
+            "hand_back", best.article, confidence, (), OUT_OF_SCOPE,
             f"domain check failed: part of the ticket is not IT support (non-IT topic at "
             f"{match.out_of_scope_ratio:.2f} of {best.article.id})",
             "non_it_mixed",
         )  # fmt: skip
     if match.equipment and not (entities.it_devices() or entities.applications):
         return Diagnosis(
-            "hand_back", best.article, confidence, (), "other_domain", OUT_OF_SCOPE,
+            "hand_back", best.article, confidence, (), OUT_OF_SCOPE,
             f"domain check failed: the ticket is about building equipment "
             f"({', '.join(match.equipment[:3])}) and names no IT device or application",
             "building_equipment",
         )  # fmt: skip
     if private:
         return Diagnosis(
-            "hand_back", best.article, confidence, (), "other_domain", OUT_OF_SCOPE,
+            "hand_back", best.article, confidence, (), OUT_OF_SCOPE,
             f"domain check failed: the ticket is about a private device, line or account ('{private}') "
             f"and gives no work link; this desk does not support private equipment",
             "private_device",
@@ -173,7 +183,7 @@ def decide(
     vague = match.match_confidence < HAND_BACK_BELOW
     if vague and (match.domain_ratio < 1.0 or match.domain_share < VAGUE_SHARE_MIN):
         return Diagnosis(
-            "hand_back", best.article, confidence, (), "low_match", None,
+            "hand_back", best.article, confidence, (), None,
             f"low domain match: best runbook {best.article.id} at {match.match_confidence:.2f} "
             f"and the ticket is not mostly {domain} vocabulary (share {match.domain_share:.2f})",
             "vague",
@@ -188,7 +198,7 @@ def decide(
         ]
         if not missing:
             return Diagnosis(
-                "hand_back", best.article, confidence, (), "low_match", None,
+                "hand_back", best.article, confidence, (), None,
                 f"low domain match: best runbook {best.article.id} fits with probability {confidence:.2f} "
                 f"although the ticket gives its details",
                 "unfit_with_details",
@@ -196,13 +206,13 @@ def decide(
     terms = ", ".join(match.matched_terms[:8]) or "none"
     if missing:
         return Diagnosis(
-            "ask", best.article, confidence, tuple(missing), None, None,
+            "ask", best.article, confidence, tuple(missing), None,
             f"best runbook {best.article.id} (fit {confidence:.2f}, terms: {terms}) "
             f"needs: {', '.join(missing)}",
             "weak_fit" if weak else "required_facts",
         )  # fmt: skip
     return Diagnosis(
-        "resolve", best.article, confidence, (), None, None,
+        "resolve", best.article, confidence, (), None,
         f"matched {best.article.id} '{best.article.title['en']}' (fit {confidence:.2f}, terms: {terms})",
         "fits",
     )  # fmt: skip
@@ -214,7 +224,7 @@ def examine(
     """Everything a specialist's diagnosis reads for a (masked) ticket text, and the decision: the node's
     work without the graph, so evaluations on labeled tickets decide exactly as the specialists do."""
     if not any(ch.isalnum() for ch in text):
-        no_text = Diagnosis("hand_back", None, 0.0, (), "no_text", None, "no ticket text to work with", "no_text")
+        no_text = Diagnosis("hand_back", None, 0.0, (), None, "no ticket text to work with", "no_text")
         return no_text, None, Entities()
     match = retrieve(domain, text, language)
     entities = extract_entities(text)
