@@ -27,10 +27,11 @@ def uncertainty(state: HelpdeskState, runtime: Runtime[Context]) -> dict[str, An
     ctx = runtime.context or Context()
     found = escalation_reasons(state, ctx)
     handed_back = _handed_back(state)
-    if handed_back and (_current_specialist(state) or {}).get("check") == "unfit_with_details":
+    specialist = _current_specialist(state) or {}
+    if handed_back and specialist.get("check") == "unfit_with_details":
         # The ticket is this specialist's (no domain check fired); it lacks a runbook, not an owner.
         # Re-routing would hand it to a domain that is not the ticket's: a person of this team takes it.
-        found.append(("no_runbook", f"no runbook fits although the ticket is this team's: {handed_back}"))
+        found.append(("no_runbook", _no_runbook_reason(specialist)))
         handed_back = None
     if handed_back and not found and len(state.get("route_history", [])) < MAX_ROUTES:
         content = f"{handed_back}; Lola re-routes once"
@@ -135,6 +136,15 @@ def _earlier_hand_back(state: HelpdeskState) -> str | None:
     if specialist.get("handed_back") and _current_specialist(state) is None and len(state.get("route_history", [])) > 1:
         return f"{specialist.get('agent')} handed the ticket back: {specialist.get('why', '')}"
     return None
+
+
+def _no_runbook_reason(specialist: dict[str, Any]) -> str:
+    """Why a person of the specialist's own team takes the ticket, said for that person."""
+    agent = specialist.get("agent", "the specialist")
+    return (
+        f"the ticket is {agent}'s and gives its details, but no runbook fits it (best fit probability "
+        f"{float(specialist.get('confidence', 0.0)):.2f}): a person of {agent}'s team takes it"
+    )
 
 
 def _handed_back(state: HelpdeskState) -> str | None:

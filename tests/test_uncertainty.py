@@ -118,6 +118,11 @@ def test_a_ticket_its_specialist_owns_but_has_no_runbook_for_goes_to_a_person(ch
     out = uncertainty(state(specialist=declined), SimpleNamespace(context=CTX))
     assert out["escalated"] is escalated
     assert ("no_runbook" in out["escalation"]["codes"]) is escalated
+    if escalated:
+        assert out["escalation"]["reasons"] == [
+            "the ticket is Jon's and gives its details, but no runbook fits it (best fit probability 0.20): "
+            "a person of Jon's team takes it"
+        ]
     assert route_from_uncertainty({**state(specialist=declined), **out}) == (
         "human_escalation" if escalated else "coordinator"
     )
