@@ -135,6 +135,8 @@ def test_unknown_suite_name_is_a_clear_error() -> None:
         "security.jsonl",
         "adjacent.jsonl",
         "fresh.jsonl",
+        "new_runbooks.jsonl",
+        "fresh2.jsonl",
         "multilingual_adversarial",
     ],
 )
