@@ -159,6 +159,33 @@ def test_an_application_named_in_the_tickets_words_answers_which_application(tex
     assert ("application" in entities.facts()) is named
 
 
+@pytest.mark.parametrize(
+    ("text", "application"),
+    [
+        ("Jira Cloud board loads forever since this morning.", "Jira"),
+        ("SAP GUI stürzt beim Buchen ab.", "SAP"),
+        ("Dropbox no sincroniza la carpeta del proyecto.", "Dropbox"),
+        ("O relatório do Power BI não atualiza.", "Power BI"),
+        ("Citrix Workspace ne démarre plus.", "Citrix"),
+    ],
+)
+def test_common_business_applications_are_recognised(text: str, application: str) -> None:
+    assert application in extract_entities(text).applications
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "La notion de sauvegarde n'est pas claire pour moi.",
+        "Miro el correo cada mañana y no llega nada.",
+        "I concur with the plan for the workday.",
+        "Un conseil sage : redémarrez l'ordinateur.",
+    ],
+)
+def test_product_names_that_are_ordinary_words_are_not_taken_for_applications(text: str) -> None:
+    assert extract_entities(text).applications == ()
+
+
 def test_a_named_application_answers_the_question_without_counting_as_an_it_application() -> None:
     """Only `applications` (the lexicon) is an IT signal for the building-equipment check; a named one is not."""
     entities = extract_entities("Die Kaffeemaschinen-App zeigt Fehler E4, der Kaffeeautomat im 2. OG geht nicht.")
