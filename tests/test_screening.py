@@ -139,6 +139,11 @@ def test_an_expired_password_changed_the_usual_way_is_no_incident(text: str) -> 
         ("A proteção em tempo real está desligada e não volta a ligar.", "malware"),
         ("There is a rule in my mailbox moving invoices to RSS Feeds, and I didn't create it.", "compromised_account"),
         ("Hay una regla que reenvía mis correos fuera, yo no la creé.", "compromised_account"),
+        ("My files now end in .locked and a note on the desktop says we must pay to get them back.", "malware"),
+        ("Die Dokumente auf dem Laufwerk enden jetzt auf .enc, wir sollen zahlen, um sie zu entschlüsseln.", "malware"),
+        ("Los documentos del servidor ahora terminan en .crypt y piden pagar para recuperar los archivos.", "malware"),
+        ("Les fichiers se terminent maintenant par .lock, il faut payer pour récupérer les données.", "malware"),
+        ("Os arquivos agora terminam em .xyz e uma mensagem pede para pagar para recuperar os dados.", "malware"),
     ],
 )
 def test_security_reports_written_like_faults_are_found(text: str, kind: str) -> None:
@@ -153,6 +158,9 @@ def test_security_reports_written_like_faults_are_found(text: str, kind: str) ->
         "I plugged my new USB headset into the dock and Teams does not see it.",
         "I created a rule to move newsletters to a folder and it stopped working after the migration.",
         "Teams keeps asking me for a verification code every morning when I sign in.",
+        "We have to pay the invoice to get access back to the licence portal.",
+        "Hay que pagar la licencia para recuperar el acceso a la aplicación.",
+        "My exported files end in .csv instead of .xlsx since the update.",
     ],
 )
 def test_ordinary_faults_near_those_reports_are_not_flagged(text: str) -> None:
