@@ -137,6 +137,7 @@ def test_unknown_suite_name_is_a_clear_error() -> None:
         "fresh.jsonl",
         "new_runbooks.jsonl",
         "fresh2.jsonl",
+        "fresh3.jsonl",
         "multilingual_adversarial",
     ],
 )
