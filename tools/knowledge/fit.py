@@ -122,24 +122,29 @@ def read_labels(path: Path = LABELS_FILE, written: Path = WRITTEN_DIR) -> list[d
     ]
 
 
-def certification_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The labels as the gate learns and certifies them: a runbook fits the tickets it was written from
-    (`runbook_source`), which says nothing about new tickets, so there the gate counts no runbook as
-    fitting. That can only make it stricter on the new runbooks, never more lenient."""
-    return [{**row, "fits": []} if row.get("runbook_source") else row for row in rows]
+def certifies(row: dict[str, Any], first_ranked: str | None) -> bool:
+    """Whether a labeled ticket is evidence for the gate. A runbook fits the tickets it was written from
+    (`runbook_source`) by construction, which says nothing about new tickets: a source ticket whose
+    first-ranked runbook is one of its fits is left out (counting it as a misfit instead made the gate
+    stricter than its target). Ranked to a runbook that does not fit it, a source ticket is a true
+    negative, like any other, and stays."""
+    return not (row.get("runbook_source") and first_ranked in row["fits"])
 
 
-def labeled_examples(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
-    """Features of each ticket's best runbook in its own domain, and whether a reviewer said it fits."""
+def labeled_examples(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features of each ticket's best runbook in its own domain, whether a reviewer said it fits, and
+    whether the ticket certifies the gate (`certifies`)."""
     from tools.screening import mask
 
-    x, y = [], []
+    x, y, kept = [], [], []
     for row in rows:
         text = mask(ticket_text(row).strip())
         match = retrieve(row["label"], text, row["language"])
+        first = match.hits[0].article.id if match.hits else None
         x.append(features(match))
-        y.append(bool(match.hits) and match.hits[0].article.id in row["fits"])
-    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=bool)
+        y.append(first is not None and first in row["fits"])
+        kept.append(certifies(row, first))
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=bool), np.asarray(kept, dtype=bool)
 
 
 def precision_thresholds(probabilities: np.ndarray, fits: np.ndarray) -> tuple[dict[str, float], dict[str, Any]]:
@@ -185,7 +190,8 @@ def train_fit(labels: Path = LABELS_FILE, out: Path = MODEL_FILE) -> dict[str, A
     from tools.router import encoder
 
     rows = read_labels(labels)
-    x, y = labeled_examples(certification_rows(rows))
+    x, y, kept = labeled_examples(rows)
+    x, y = x[kept], y[kept]
     terms = np.round(np.expm1(x[:, FEATURES.index("ticket_terms")]))
     min_terms, fit_rate_below = shortest_fitting(terms, y)
     gated = terms >= min_terms
@@ -205,6 +211,7 @@ def train_fit(labels: Path = LABELS_FILE, out: Path = MODEL_FILE) -> dict[str, A
         "cross_validated": achieved,
         "labeled_tickets": len(rows),
         "runbook_source_tickets": sum(1 for row in rows if row["runbook_source"]),
+        "runbook_source_left_out": int((~kept).sum()),
         "fitting_first_choice": int(y.sum()),
         "params": {"C": C, "folds": FOLDS, "seed": SEED, "min_selected": MIN_SELECTED},
         "labels_sha256": hashlib.sha256(labels.read_bytes()).hexdigest(),
