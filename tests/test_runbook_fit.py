@@ -55,7 +55,11 @@ def test_a_source_ticket_certifies_the_gate_only_as_a_true_negative() -> None:
 
 
 @pytest.mark.parametrize(
-    "labels", [PROBE_LABELS, *(ROOT / "evals" / "probes" / f"{name}_runbook_fit.jsonl" for name in ("fresh", "fresh2", "fresh3"))]
+    "labels",
+    [
+        PROBE_LABELS,
+        *(ROOT / "evals" / "probes" / f"{name}_runbook_fit.jsonl" for name in ("fresh", "fresh2", "fresh3")),
+    ],
 )
 def test_probe_labels_are_kept_apart_from_training(labels: Path) -> None:
     probe = read_jsonl(labels)
