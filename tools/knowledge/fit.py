@@ -110,7 +110,7 @@ def load_fit(path: Path = MODEL_FILE) -> RunbookFit:
 def read_labels(path: Path = LABELS_FILE, written: Path = WRITTEN_DIR) -> list[dict[str, Any]]:
     """Labeled tickets with their text and category: a label row either carries its ticket (the short
     portal and chat tickets written for the gate) or names a ticket of the written corpus.
-    `runbook_source` marks the tickets runbooks were written from (the gate counts them as fitting none)."""
+    `runbook_source` marks the tickets runbooks were written from (see `certifies`)."""
     tickets = {row["id"]: row for row in read_written(written)}
     return [
         {
