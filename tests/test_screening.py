@@ -144,6 +144,16 @@ def test_an_expired_password_changed_the_usual_way_is_no_incident(text: str) -> 
         ("Los documentos del servidor ahora terminan en .crypt y piden pagar para recuperar los archivos.", "malware"),
         ("Les fichiers se terminent maintenant par .lock, il faut payer pour récupérer les données.", "malware"),
         ("Os arquivos agora terminam em .xyz e uma mensagem pede para pagar para recuperar os dados.", "malware"),
+        ("Les fichiers du dossier RH ont maintenant l'extension .lock9 et ne s'ouvrent plus.", "malware"),
+        ("A mail said my storage was full, so I clicked the link and signed in on the page it opened.", "phishing"),
+        (
+            "Eine Mail zur Rechnung kam, ich habe auf den Link geklickt und mich mit meinem Konto angemeldet.",
+            "phishing",
+        ),
+        ("Recebi um email com uma fatura, pedia para entrar com a conta da empresa e eu entrei.", "phishing"),
+        ("Me llegó un correo de paquetería, me pidió iniciar sesión con mi cuenta y lo hice.", "phishing"),
+        ("Anoche salió un aviso de inicio de sesión y le di que sí medio dormido.", "compromised_account"),
+        ("Une notification Authenticator est arrivée et je l'ai approuvée par erreur.", "compromised_account"),
     ],
 )
 def test_security_reports_written_like_faults_are_found(text: str, kind: str) -> None:
@@ -161,6 +171,8 @@ def test_security_reports_written_like_faults_are_found(text: str, kind: str) ->
         "We have to pay the invoice to get access back to the licence portal.",
         "Hay que pagar la licencia para recuperar el acceso a la aplicación.",
         "My exported files end in .csv instead of .xlsx since the update.",
+        "I clicked the link in the welcome e-mail and signed in to set up my authenticator app.",
+        "Ich habe die Anmeldung im Authenticator bestätigt, aber Teams lädt trotzdem nicht.",
     ],
 )
 def test_ordinary_faults_near_those_reports_are_not_flagged(text: str) -> None:
