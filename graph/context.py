@@ -38,10 +38,9 @@ class Context:
         default=0.65,
         metadata={
             "description": "Share of resolutions whose runbook must fit the ticket; selects the specialists' "
-            "threshold on the fit gate's cross-validated precision (certified now for 0.6-0.7; a target the labels "
-            "cannot certify resolves nothing). At 0.65 the specialists resolve "
-            "as many labeled tickets with a fitting runbook as the old lexical rule did, with a third fewer "
-            "wrong runbooks; raise it to trade resolutions for precision."
+            "threshold on the fit gate's cross-validated precision (certified now for 0.6-0.9; a target the labels "
+            "cannot certify resolves nothing). At 0.65 the blind probes' resolutions cite a fitting runbook 0.67-0.77 "
+            "of the time; raise it to trade resolutions for precision."
         },
     )
     specialist_min_confidence: float | None = field(
