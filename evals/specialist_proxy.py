@@ -20,11 +20,6 @@ from pathlib import Path
 from typing import Any
 
 
-def outcome_tag(outcome: str, check: str) -> str:
-    """The outcome with the rule that produced it (`Diagnosis.check`), e.g. `hand_back:private_device`."""
-    return f"{outcome}:{check}"
-
-
 def specialist_outcomes(
     rows: list[dict[str, Any]], probabilities: dict[str, dict[str, float]], threshold: float, router_floor: bool = True
 ) -> dict[str, dict[str, int]]:
@@ -34,6 +29,7 @@ def specialist_outcomes(
     from tools.language import detect_language
     from tools.router.corpus import ticket_text
     from tools.screening import mask
+    from tools.store.metrics import outcome_tag
 
     ctx = Context()
     counts: dict[str, Counter[str]] = {kind: Counter() for kind in ("own", "wrong_specialist", "out_of_scope")}

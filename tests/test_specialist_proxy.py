@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from evals.specialist_proxy import outcome_tag, specialist_outcomes
+from evals.specialist_proxy import specialist_outcomes
+from tools.store.metrics import outcome_tag
 
 EXPENSE_APP = "Die Reisekosten-App bleibt beim Hochladen der Belege hängen, Fehler 500."
 
@@ -42,3 +43,4 @@ def test_outcomes_are_counted_by_the_rule_that_gave_them() -> None:
     result = specialist_outcomes(ROWS[:1], PROBABILITIES, threshold=0.855, router_floor=False)["own"]
     assert result["hand_back"] == 1 and result["hand_back:non_it_mixed"] == 1
     assert outcome_tag("ask", "weak_fit") == "ask:weak_fit"
+    assert outcome_tag("resolve", None) == "resolve:unknown"  # a run recorded before rules were

@@ -305,13 +305,19 @@ def escalation(data: _Data) -> dict[str, Any]:
     }
 
 
+def outcome_tag(outcome: str, rule: str | None) -> str:
+    """An outcome with the specialist's rule that produced it (`Diagnosis.check`), e.g.
+    `hand_back:private_device`; `unknown` for runs recorded before the rule was."""
+    return f"{outcome}:{rule or 'unknown'}"
+
+
 def specialist_outcomes(data: _Data) -> dict[str, int]:
     """What the specialists did with each ticket's latest run, as `outcome:rule` (`resolve:fits`,
     `ask:weak_fit`, `hand_back:other_domain`, ...): which of their checks keep tickets from resolving."""
     counts: Counter[str] = Counter()
     for run in data.latest.values():
         if run.outcome:
-            counts[f"{run.outcome}:{(run.result or {}).get('outcome_rule') or 'unknown'}"] += 1
+            counts[outcome_tag(run.outcome, (run.result or {}).get("outcome_rule"))] += 1
     return dict(counts.most_common())
 
 
