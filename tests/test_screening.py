@@ -137,6 +137,11 @@ def test_an_expired_password_changed_the_usual_way_is_no_incident(text: str) -> 
         ("Recebo códigos de verificação sem pedir, já são cinco hoje.", "compromised_account"),
         ("The real-time protection is turned off and the button to enable it is greyed out.", "malware"),
         ("A proteção em tempo real está desligada e não volta a ligar.", "malware"),
+        ("Since yesterday the antivirus keeps turning itself off and the vendor page will not load.", "malware"),
+        ("Der Virenscanner hat sich heute Nacht von selbst deaktiviert.", "malware"),
+        ("Mi antivirus se ha desactivado solo y no puedo volver a activarlo.", "malware"),
+        ("Sophos s'est désactivé pendant la pause, impossible de le réactiver.", "malware"),
+        ("O antivírus desativou-se e o site da Kaspersky não abre.", "malware"),
         ("There is a rule in my mailbox moving invoices to RSS Feeds, and I didn't create it.", "compromised_account"),
         ("Hay una regla que reenvía mis correos fuera, yo no la creé.", "compromised_account"),
         ("My files now end in .locked and a note on the desktop says we must pay to get them back.", "malware"),
@@ -173,6 +178,10 @@ def test_security_reports_written_like_faults_are_found(text: str, kind: str) ->
         "My exported files end in .csv instead of .xlsx since the update.",
         "I clicked the link in the welcome e-mail and signed in to set up my authenticator app.",
         "Ich habe die Anmeldung im Authenticator bestätigt, aber Teams lädt trotzdem nicht.",
+        "I turned off the antivirus to install the plotter driver, how do I switch it back on?",
+        "The Defender scan makes the laptop very slow every Monday morning.",
+        "Bitdefender blocks our ERP client since the last update.",
+        "Desactivé el antivirus para instalar el programa y ahora no sé activarlo.",
     ],
 )
 def test_ordinary_faults_near_those_reports_are_not_flagged(text: str) -> None:
