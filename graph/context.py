@@ -39,7 +39,7 @@ class Context:
         metadata={
             "description": "Share of resolutions whose runbook must fit the ticket; selects the specialists' "
             "threshold on the fit gate's cross-validated precision (certified now for 0.6-0.9; a target the labels "
-            "cannot certify resolves nothing). At 0.65 the blind probes' resolutions cite a fitting runbook 0.67-0.77 "
+            "cannot certify resolves nothing). At 0.65 the blind probes' resolutions cite a fitting runbook 0.66-0.78 "
             "of the time; raise it to trade resolutions for precision."
         },
     )

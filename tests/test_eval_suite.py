@@ -138,6 +138,7 @@ def test_unknown_suite_name_is_a_clear_error() -> None:
         "new_runbooks.jsonl",
         "fresh2.jsonl",
         "fresh3.jsonl",
+        "fresh4.jsonl",
         "multilingual_adversarial",
     ],
 )

@@ -36,7 +36,7 @@ def test_training_labels_name_written_in_scope_tickets_and_real_runbooks() -> No
     rows = read_labels()
     assert len(rows) >= 480 and len({r["id"] for r in rows}) == len(rows)
     assert {r["label"] for r in rows} == set(DOMAINS)
-    assert all(set(r["fits"]) <= ARTICLE_IDS and len(r["fits"]) <= 3 for r in rows)
+    assert all(set(r["fits"]) <= ARTICLE_IDS and len(r["fits"]) <= 4 for r in rows)
     assert sum(1 for r in rows if r["fits"]) / len(rows) > 0.5
 
 
@@ -58,7 +58,7 @@ def test_a_source_ticket_certifies_the_gate_only_as_a_true_negative() -> None:
     "labels",
     [
         PROBE_LABELS,
-        *(ROOT / "evals" / "probes" / f"{name}_runbook_fit.jsonl" for name in ("fresh", "fresh2", "fresh3")),
+        *(ROOT / "evals" / "probes" / f"{name}_runbook_fit.jsonl" for name in ("fresh", "fresh2", "fresh3", "fresh4")),
     ],
 )
 def test_probe_labels_are_kept_apart_from_training(labels: Path) -> None:
@@ -106,12 +106,12 @@ def test_stricter_targets_never_lower_the_threshold() -> None:
 
 
 def test_a_stray_shared_word_does_not_resolve() -> None:
-    """'site' is the only word this ticket shares with the SharePoint access runbook: the gate refuses it."""
-    text = (
-        "Bitdefender s'est désactivé tout seul et quand je clique sur Activer il ne se passe rien. "
-        "Le site de Bitdefender ne s'ouvre plus non plus dans le navigateur."
-    )
-    match = retrieve("software_cloud", text, "fr")
+    """'fehlt' (missing) is the only word this building-site ticket shares with June's best runbook: the
+    gate refuses it. (An antivirus that switched itself off, this test's earlier ticket, is the
+    screening's: `tests/test_screening.py`.)"""
+    text = "Auf der Baustelle in Köln fehlt seit Montag der Bauzaun am Tor, bitte klären."
+    match = retrieve("software_cloud", text, "de")
+    assert match.hits and len(match.matched_terms) == 1
     diagnosis = decide("software_cloud", match, extract_entities(text), runbook_threshold(Context()))
     assert diagnosis.outcome != "resolve"
 

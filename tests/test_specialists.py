@@ -252,9 +252,11 @@ def test_below_min_confidence_the_specialist_does_not_resolve() -> None:
 
 
 def test_jon_does_not_ask_for_a_host_when_the_ticket_says_where_the_network_fails() -> None:
-    placed = run("Jon", state_for("Netzwerk weg", "Kein Netzwerk im 2. OG, Raum 214 bis 220, an keinem PC."))
+    # A strict fit gate keeps both tickets on the asking path, whatever runbook ranks first.
+    asking = Context(model="local", runbook_precision_target=0.9)
+    placed = run("Jon", state_for("Netzwerk weg", "Kein Netzwerk im 2. OG, Raum 214 bis 220, an keinem PC."), asking)
     assert placed["specialist"]["needs_info"] == ["error", "since"]
-    unplaced = run("Jon", state_for("Netzwerk weg", "Kein Netzwerk an keinem PC."))
+    unplaced = run("Jon", state_for("Netzwerk weg", "Kein Netzwerk an keinem PC."), asking)
     assert unplaced["specialist"]["needs_info"] == ["error", "since", "host"]
 
 
