@@ -200,6 +200,8 @@ def test_a_purchase_request_is_not_resolved_as_a_fault() -> None:
         ("Maya", "Vending machine dead", "The vending machine on floor 2 does not turn on, the screen is black."),
         ("Jon", "Wasserspender offline", "Der Wasserspender im 3. OG hat keine WLAN-Verbindung und zeigt Fehler E2."),
         ("June", "Ascensor bloqueado", "El ascensor del edificio B se queda en la pantalla de actualización."),
+        ("Maya", "Booth 3", "The fan in phone booth 3 stopped, it is stuffy in there after five minutes."),
+        ("Maya", "Telefonbox 4", "Die Lüftung in der Telefonbox 4 läuft nicht mehr, drinnen wird es heiß."),
     ],
 )
 def test_building_equipment_is_handed_back_whatever_failure_words_it_uses(
