@@ -26,8 +26,8 @@ def uncertainty(state: HelpdeskState, runtime: Runtime[Context]) -> dict[str, An
     """Record the escalation reasons (none when the ticket may be written back or re-routed)."""
     ctx = runtime.context or Context()
     found = escalation_reasons(state, ctx)
-    handed_back = _handed_back(state)
     specialist = _current_specialist(state) or {}
+    handed_back = _hand_back_reason(specialist)
     if handed_back and specialist.get("check") == "unfit_with_details":
         # The ticket is this specialist's (no domain check fired); it lacks a runbook, not an owner.
         # Re-routing would hand it to a domain that is not the ticket's: a person of this team takes it.
@@ -117,7 +117,7 @@ def route_from_uncertainty(
     """Escalate on any reason; a hand-back with no other reason returns to Lola; otherwise write back."""
     if state.get("escalated"):
         return "human_escalation"
-    if _handed_back(state):
+    if _hand_back_reason(_current_specialist(state)):
         return "coordinator"
     return "plan_writeback"
 
@@ -147,8 +147,8 @@ def _no_runbook_reason(specialist: dict[str, Any]) -> str:
     )
 
 
-def _handed_back(state: HelpdeskState) -> str | None:
-    specialist = _current_specialist(state)
+def _hand_back_reason(specialist: dict[str, Any] | None) -> str | None:
+    """Why the current route's specialist handed the ticket back, or None when it did not."""
     if specialist and specialist.get("handed_back"):
         return f"{specialist.get('agent')} handed the ticket back: {specialist.get('why', '')}"
     return None
