@@ -41,6 +41,7 @@ def specialists_alone(labels: dict[str, dict[str, Any]], precision_target: float
     ctx = Context(runbook_precision_target=precision_target)
     threshold = runbook_threshold(ctx)
     outcomes: Counter[str] = Counter()
+    per_runbook: dict[str, Counter[str]] = {}
     first_choice_fits = with_fit = 0
     for row in labels.values():
         diagnosis, match, _ = examine(row["label"], mask(ticket_text(row).strip()), row["language"], ctx)
@@ -50,6 +51,8 @@ def specialists_alone(labels: dict[str, dict[str, Any]], precision_target: float
             first_choice_fits += bool(match and match.best and match.best.article.id in row["fits"])
         key = diagnosis.outcome if diagnosis.outcome != "resolve" else ("resolve_fits" if fits else "resolve_misfit")
         outcomes[key] += 1
+        if diagnosis.outcome == "resolve" and diagnosis.article is not None:
+            per_runbook.setdefault(diagnosis.article.id, Counter())["fits" if fits else "misfits"] += 1
     resolved = outcomes["resolve_fits"] + outcomes["resolve_misfit"]
     return {
         "tickets": len(labels),
@@ -57,6 +60,11 @@ def specialists_alone(labels: dict[str, dict[str, Any]], precision_target: float
         "outcomes": dict(outcomes),
         "resolution_precision": round(outcomes["resolve_fits"] / resolved, 4) if resolved else None,
         "first_choice_fits": round(first_choice_fits / with_fit, 4) if with_fit else None,
+        # Which runbooks resolve tickets they do not fit, most misfits first: where to look next.
+        "per_runbook": {
+            rid: {"fits": c["fits"], "misfits": c["misfits"]}
+            for rid, c in sorted(per_runbook.items(), key=lambda item: (-item[1]["misfits"], item[0]))
+        },
     }
 
 
@@ -106,6 +114,9 @@ def main() -> None:
     print(f"specialists alone: {alone['outcomes']}")
     print(f"resolutions citing a fitting runbook: {alone['resolution_precision']}")
     print(f"first-ranked runbook fits, where one fits: {alone['first_choice_fits']}")
+    worst = [f"{rid} {c['misfits']}/{c['fits']}" for rid, c in alone["per_runbook"].items() if c["misfits"]][:8]
+    if worst:
+        print(f"most misfits (misfits/fits): {', '.join(worst)}")
     if "graph" in result:
         graph = result["graph"]
         print(f"graph: {graph['resolved']} auto-resolved {graph['kinds']}; fitting {graph['resolution_precision']}")

@@ -180,6 +180,11 @@ def test_specialists_view_runs_on_the_probe_labels() -> None:
     result = specialists_alone(labels, 0.65)
     assert sum(result["outcomes"].values()) == 40 and result["threshold"] == load_fit().threshold_for(0.65)
     assert 0.0 <= (result["resolution_precision"] or 0.0) <= 1.0
+    per_runbook = result["per_runbook"]
+    assert sum(c["fits"] for c in per_runbook.values()) == result["outcomes"].get("resolve_fits", 0)
+    assert sum(c["misfits"] for c in per_runbook.values()) == result["outcomes"].get("resolve_misfit", 0)
+    misfits = [c["misfits"] for c in per_runbook.values()]
+    assert misfits == sorted(misfits, reverse=True)
 
 
 GAP_RUNBOOK_TICKETS = [
