@@ -158,19 +158,19 @@ def decide(
             f"(ratio {match.domain_ratio:.2f}, best own {best.article.id})",
             "non_it_domain" if match.best_domain == OUT_OF_SCOPE else "other_domain",
         )  # fmt: skip
-    if match.out_of_scope_ratio >= MIXED_OUT_OF_SCOPE_RATIO and non_it_heard:
-        return Diagnosis(
-            "hand_back", best.article, confidence, (), OUT_OF_SCOPE,
-            f"domain check failed: part of the ticket is not IT support (non-IT topic at "
-            f"{match.out_of_scope_ratio:.2f} of {best.article.id})",
-            "non_it_mixed",
-        )  # fmt: skip
     if match.equipment and not (entities.it_devices() or entities.applications):
         return Diagnosis(
             "hand_back", best.article, confidence, (), OUT_OF_SCOPE,
             f"domain check failed: the ticket is about building equipment "
             f"({', '.join(match.equipment[:3])}) and names no IT device or application",
             "building_equipment",
+        )  # fmt: skip
+    if match.out_of_scope_ratio >= MIXED_OUT_OF_SCOPE_RATIO and non_it_heard:
+        return Diagnosis(
+            "hand_back", best.article, confidence, (), OUT_OF_SCOPE,
+            f"domain check failed: part of the ticket is not IT support (non-IT topic at "
+            f"{match.out_of_scope_ratio:.2f} of {best.article.id})",
+            "non_it_mixed",
         )  # fmt: skip
     if private:
         return Diagnosis(

@@ -5,8 +5,9 @@ one (IT vocabulary is English in every language: "VPN", "Outlook", "reset"), the
 "contraseña" and "contrasena", or "Drucker" and "druckern", meet. Stop words of all five languages
 are dropped because tickets mix languages, and so are the authored ticket filler words of
 `data/knowledge/stopwords.yaml` ("problem", "bitte", "ayuda"), which say nothing about the domain.
-Multi-word phrases can also be matched as a whole (`phrases`): "charged twice" should not fire on
-every ticket that says "twice".
+Multi-word phrases can also be matched as a whole (`phrase_term`, `phrase_query`): "charged twice"
+should not fire on every ticket that says "twice". Because those phrases veto, the stems of a
+non-English phrase are bound to its language; across languages only its written words meet.
 """
 
 from __future__ import annotations
@@ -90,39 +91,58 @@ def content_words(text: str, language: str | None = "en") -> set[str]:
 
 
 PHRASE_JOIN = "_"
-"""Joins a phrase's stems into one index term ("debit_deux_fois"); words never contain it."""
+"""Joins a phrase's stems into one index term ("fr:debit_deux_fois"); words never contain it."""
 MAX_PHRASE_WORDS = 3
 PHRASE_WINDOW = 4
 """A phrase matches when its words occur in order within this many consecutive content words, so
 "clicked a link" also meets "clicked a phishing link" (stop words are already gone)."""
 
 
-def _stem_runs(text: str, language: str | None) -> list[list[str]]:
-    """The text's content words as two stem sequences: stemmed in `language` and in English."""
+WRITTEN = "="
+"""Marks a term that is a word as written (folded, not stemmed): it meets a text of any language."""
+
+
+def _phrase_runs(text: str, language: str | None, query: bool) -> list[tuple[str, list[str]]]:
+    """The text's content words as marked runs for whole-phrase matching.
+
+    English words are IT and business vocabulary in every language, so an English phrase is indexed by
+    its English stems and meets any text's. A phrase of another language is indexed by stems bound to
+    that language ("es:pag", met only by a text of that language) and by its words as written ("=pago",
+    met in every language): a stem cut in one language meets unrelated words of another (Spanish "pago"
+    and French "page" share "pag"), the written word only the same word. A query offers all three."""
     language = language if language in _STEMMER_NAMES else "en"
     stops = stop_words()
     kept = [w for w in _WORD.findall(text.lower()) if len(fold(w)) >= 2 and fold(w) not in stops]
-    return [[fold(_stemmer(lang).stemWord(w)) for w in kept] for lang in dict.fromkeys((language, "en"))]
+
+    def stems(lang: str) -> list[str]:
+        return [fold(_stemmer(lang).stemWord(w)) for w in kept]
+
+    own, written = (f"{language}:", stems(language)), (WRITTEN, [fold(w) for w in kept])
+    if not query:
+        return [("", stems("en"))] if language == "en" else [own, written]
+    unbound = [("", stems(lang)) for lang in dict.fromkeys((language, "en"))]
+    return [*unbound, *([own] if language != "en" else []), written]
 
 
 def phrase_term(phrase: str, language: str | None = "en") -> list[str]:
-    """Index terms of one authored phrase matched as a whole: a single content word stays a word
-    term; two or three become joined phrase terms (one per stemmer); longer phrases keep their
-    first three content words."""
-    runs = _stem_runs(phrase, language)
-    if len(runs[0]) < 2:  # one word: its stems; a hyphenated word only as a whole, never its parts
-        return sorted({run[0] for run in runs if run})
-    return sorted({PHRASE_JOIN.join(run[:MAX_PHRASE_WORDS]) for run in runs})
+    """Index terms of one authored phrase matched as a whole (`_phrase_runs`): a single content word
+    stays a word term; two or three become joined phrase terms; longer phrases keep their first three
+    content words."""
+    runs = _phrase_runs(phrase, language, query=False)
+    if len(runs[0][1]) < 2:  # one word: its terms; a hyphenated word only as a whole, never its parts
+        return sorted({mark + run[0] for mark, run in runs if run})
+    return sorted({mark + PHRASE_JOIN.join(run[:MAX_PHRASE_WORDS]) for mark, run in runs})
 
 
-def phrases(text: str, language: str | None = "en") -> list[str]:
-    """Every ordered pair and triple of content words within PHRASE_WINDOW consecutive ones, as
-    joined terms, so a query meets the phrase terms of `phrase_term`."""
-    out: set[str] = set()
-    for run in _stem_runs(text, language):
+def phrase_query(text: str, language: str | None = "en") -> list[str]:
+    """The terms `text` offers to phrase-indexed documents: every word (dotted or hyphenated words also
+    by their parts, as in `analyze`), and every ordered pair and triple of words within PHRASE_WINDOW
+    consecutive ones, so a query meets `phrase_term`."""
+    out = {mark + word for mark, run in _phrase_runs(" ".join(words(text)), language, query=True) for word in run}
+    for mark, run in _phrase_runs(text, language, query=True):
         for i, first in enumerate(run):
             window = run[i + 1 : i + PHRASE_WINDOW]
             for j, second in enumerate(window):
-                out.add(f"{first}{PHRASE_JOIN}{second}")
-                out.update(f"{first}{PHRASE_JOIN}{second}{PHRASE_JOIN}{third}" for third in window[j + 1 :])
+                out.add(f"{mark}{first}{PHRASE_JOIN}{second}")
+                out.update(f"{mark}{first}{PHRASE_JOIN}{second}{PHRASE_JOIN}{third}" for third in window[j + 1 :])
     return sorted(out)

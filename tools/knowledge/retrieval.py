@@ -23,7 +23,7 @@ import bm25s
 import numpy as np
 
 from tools.knowledge import semantic
-from tools.knowledge.analyzer import analyze, content_words, phrase_term, phrases
+from tools.knowledge.analyzer import analyze, content_words, phrase_query, phrase_term
 from tools.knowledge.articles import (
     DOMAINS,
     LANGUAGES,
@@ -97,10 +97,11 @@ def article_terms(article: Article) -> list[str]:
 
 
 def topic_terms(topic: OutOfScopeTopic) -> list[str]:
-    """The index terms of one non-IT topic: title words, and each keyword matched as a whole phrase.
+    """The index terms of one non-IT topic: title words, and each keyword matched as a whole phrase
+    (`analyzer.phrase_term`).
 
     The topics only veto a specialist (a hand-back), so they must be precise: "débité deux fois"
-    must not fire on "redémarré deux fois"."""
+    must not fire on "redémarré deux fois", nor Spanish "pago" on French "page"."""
     terms = analyze(topic.title, "en")
     for lang in LANGUAGES:
         for keyword in topic.keywords[lang]:
@@ -129,7 +130,7 @@ class TermIndex:
 def query_terms(text: str, language: str | None, phrased: bool) -> tuple[str, ...]:
     """A ticket's distinct query terms, computed once per ticket: every specialist and the domain
     check read the same text (phrase terms only for an index that holds phrases)."""
-    terms = analyze(text, language) + (phrases(text, language) if phrased else [])
+    terms = analyze(text, language) + (phrase_query(text, language) if phrased else [])
     return tuple(dict.fromkeys(terms))
 
 
