@@ -24,6 +24,7 @@ from tools.knowledge import (
     Article,
     Domain,
     Entities,
+    Hit,
     KnowledgeBase,
     Match,
     extract_entities,
@@ -118,6 +119,11 @@ def runbook_threshold(ctx: Context) -> float:
     return load_fit().threshold_for(ctx.runbook_precision_target)
 
 
+def _not_it_support(best: Hit, confidence: float, check: Check, why: str) -> Diagnosis:
+    """Hand a ticket back as not IT support (Lola then sends it to a person, never to a specialist)."""
+    return Diagnosis("hand_back", best.article, confidence, (), OUT_OF_SCOPE, f"domain check failed: {why}", check)
+
+
 def decide(
     domain: Domain,
     match: Match,
@@ -159,25 +165,22 @@ def decide(
             "non_it_domain" if match.best_domain == OUT_OF_SCOPE else "other_domain",
         )  # fmt: skip
     if match.equipment and not (entities.it_devices() or entities.applications):
-        return Diagnosis(
-            "hand_back", best.article, confidence, (), OUT_OF_SCOPE,
-            f"domain check failed: the ticket is about building equipment "
-            f"({', '.join(match.equipment[:3])}) and names no IT device or application",
-            "building_equipment",
+        return _not_it_support(
+            best, confidence, "building_equipment",
+            f"the ticket is about building equipment ({', '.join(match.equipment[:3])}) "
+            "and names no IT device or application",
         )  # fmt: skip
     if match.out_of_scope_ratio >= MIXED_OUT_OF_SCOPE_RATIO and non_it_heard:
-        return Diagnosis(
-            "hand_back", best.article, confidence, (), OUT_OF_SCOPE,
-            f"domain check failed: part of the ticket is not IT support (non-IT topic at "
-            f"{match.out_of_scope_ratio:.2f} of {best.article.id})",
-            "non_it_mixed",
+        return _not_it_support(
+            best, confidence, "non_it_mixed",
+            f"part of the ticket is not IT support "
+            f"(non-IT topic at {match.out_of_scope_ratio:.2f} of {best.article.id})",
         )  # fmt: skip
     if private:
-        return Diagnosis(
-            "hand_back", best.article, confidence, (), OUT_OF_SCOPE,
-            f"domain check failed: the ticket is about a private device, line or account ('{private}') "
-            f"and gives no work link; this desk does not support private equipment",
-            "private_device",
+        return _not_it_support(
+            best, confidence, "private_device",
+            f"the ticket is about a private device, line or account ('{private}') and gives no work link; "
+            "this desk does not support private equipment",
         )  # fmt: skip
     facts = entities.facts()
     vague = match.match_confidence < HAND_BACK_BELOW
