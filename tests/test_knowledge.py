@@ -7,9 +7,9 @@ import re
 import pytest
 
 from tools.knowledge import DOMAINS, LANGUAGES, domain_scores, extract_entities, load_knowledge, retrieve
-from tools.knowledge.analyzer import analyze, fold, phrase_query, phrase_term
+from tools.knowledge.analyzer import analyze, bound_words, fold, phrase_query, phrase_term
 from tools.knowledge.articles import load_out_of_scope
-from tools.knowledge.retrieval import named_equipment
+from tools.knowledge.retrieval import keyword_terms, named_equipment
 from tools.notes import render_note, validate_note
 from tools.router.corpus import read_jsonl, ticket_text
 from tools.router.support_corpus import SUPPORT_FILE
@@ -282,8 +282,6 @@ ACCEPTED_FOREIGN_WORDS = {
     "=contrato": "Portuguese writes the Spanish word for the same thing, a contract",
     "hr": "German desks say HR for human resources too (beside 'Hr.' for Mr.)",
     "legal": "French 'légal' is the same word",
-    "salari": "known: English 'salary' (keyword and title) meets French 'salarié' (employee); to be reworded",
-    "procur": "known: English 'procurement' meets Portuguese 'procurar' (look for); to be reworded",
 }
 """Keyword words that meet in-scope tickets of another language and are kept, each with its reason."""
 
@@ -295,7 +293,7 @@ def _written(keyword: str) -> list[str]:
 
 
 def test_non_it_keywords_meet_no_in_scope_ticket_of_another_language() -> None:
-    """The non-IT topics veto a specialist, and their keywords cross languages: English "locker"
+    """The non-IT topics veto a specialist, and their keywords and titles cross languages: English "locker"
     is German "locker" (loose), Portuguese "golpe" (a scam) is Spanish "golpe" (a knock). Every such
     word in our written and support corpora must be fixed in the data or accepted above by name; a word
     that the other language's keywords hold as well is meant to meet it."""
@@ -305,13 +303,23 @@ def test_non_it_keywords_meet_no_in_scope_ticket_of_another_language() -> None:
             by_language[row["language"]].append(set(phrase_query(ticket_text(row), row["language"])))
     collisions: dict[str, int] = {}
     for topic in load_out_of_scope():
-        own = {
-            lang: {t for k in topic.keywords[lang] for t in [*phrase_term(k, lang), *_written(k)]} for lang in LANGUAGES
-        }
+        indexed = {lang: {t for k in topic.keywords[lang] for t in keyword_terms(topic, lang, k)} for lang in LANGUAGES}
+        indexed["en"] |= set(bound_words(topic.title, "en"))
+        own = {lang: indexed[lang] | {t for k in topic.keywords[lang] for t in _written(k)} for lang in LANGUAGES}
         for lang in LANGUAGES:
-            for term in {t for k in topic.keywords[lang] for t in phrase_term(k, lang)} - set(ACCEPTED_FOREIGN_WORDS):
+            for term in indexed[lang] - set(ACCEPTED_FOREIGN_WORDS):
                 for other in set(LANGUAGES) - {lang}:
                     hits = 0 if term in own[other] else sum(term in ticket for ticket in by_language[other])
                     if hits >= MIN_FOREIGN_HITS:
                         collisions[f"{topic.id} {lang} {term} in {other}"] = hits
     assert collisions == {}
+
+
+def test_english_only_words_and_titles_are_not_met_in_other_languages() -> None:
+    """English "salary" (an English-only keyword and a title word) is not French "salarié" (employee)."""
+    payroll = next(t for t in load_out_of_scope() if t.id == "OOS-001")
+    assert "salary" in payroll.english_only
+    assert (
+        domain_scores("Un salarié ne reçoit plus ses e-mails dans Outlook depuis ce matin", "fr")["out_of_scope"] == 0.0
+    )
+    assert domain_scores("My salary for October has not been paid", "en")["out_of_scope"] > 0.0

@@ -102,14 +102,16 @@ WRITTEN = "="
 """Marks a term that is a word as written (folded, not stemmed): it meets a text of any language."""
 
 
-def _phrase_runs(text: str, language: str | None, query: bool) -> list[tuple[str, list[str]]]:
+def _phrase_runs(text: str, language: str | None, query: bool, bound: bool = False) -> list[tuple[str, list[str]]]:
     """The text's content words as marked runs for whole-phrase matching.
 
     English words are IT and business vocabulary in every language, so an English phrase is indexed by
-    its English stems and meets any text's. A phrase of another language is indexed by stems bound to
-    that language ("es:pag", met only by a text of that language) and by its words as written ("=pago",
-    met in every language): a stem cut in one language meets unrelated words of another (Spanish "pago"
-    and French "page" share "pag"), the written word only the same word. A query offers all three."""
+    its English stems and meets any text's, unless it is `bound` (an English word that means something
+    else in another language, such as "salary" and French "salarié"). A phrase of another language is
+    indexed by stems bound to that language ("es:pag", met only by a text of that language) and by its
+    words as written ("=pago", met in every language): a stem cut in one language meets unrelated words
+    of another (Spanish "pago" and French "page" share "pag"), the written word only the same word. A
+    query offers all of them."""
     language = language if language in _STEMMER_NAMES else "en"
     stops = stop_words()
     kept = [w for w in _WORD.findall(text.lower()) if len(fold(w)) >= 2 and fold(w) not in stops]
@@ -119,16 +121,26 @@ def _phrase_runs(text: str, language: str | None, query: bool) -> list[tuple[str
 
     own, written = (f"{language}:", stems(language)), (WRITTEN, [fold(w) for w in kept])
     if not query:
-        return [("", stems("en"))] if language == "en" else [own, written]
+        if language == "en":
+            return [own] if bound else [("", stems("en"))]
+        return [own, written]
     unbound = [("", stems(lang)) for lang in dict.fromkeys((language, "en"))]
-    return [*unbound, *([own] if language != "en" else []), written]
+    return [*unbound, own, written]
 
 
-def phrase_term(phrase: str, language: str | None = "en") -> list[str]:
+def bound_words(text: str, language: str | None = "en") -> list[str]:
+    """Each content word of `text` by its stem bound to `language` ("en:offic"), dotted or hyphenated
+    words also by their parts, as in `analyze`: words met only in a text of that language."""
+    return sorted(
+        {mark + word for mark, run in _phrase_runs(" ".join(words(text)), language, False, True)[:1] for word in run}
+    )
+
+
+def phrase_term(phrase: str, language: str | None = "en", bound: bool = False) -> list[str]:
     """Index terms of one authored phrase matched as a whole (`_phrase_runs`): a single content word
     stays a word term; two or three become joined phrase terms; longer phrases keep their first three
     content words."""
-    runs = _phrase_runs(phrase, language, query=False)
+    runs = _phrase_runs(phrase, language, query=False, bound=bound)
     if len(runs[0][1]) < 2:  # one word: its terms; a hyphenated word only as a whole, never its parts
         return sorted({mark + run[0] for mark, run in runs if run})
     return sorted({mark + PHRASE_JOIN.join(run[:MAX_PHRASE_WORDS]) for mark, run in runs})

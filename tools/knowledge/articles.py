@@ -107,11 +107,21 @@ class OutOfScopeTopic(BaseModel):
     equipment: bool = False
     """Building equipment (appliances, lifts, doors): a ticket naming one of these things and no IT
     device or application is about that thing, whatever failure words it uses."""
+    english_only: tuple[str, ...] = ()
+    """English keywords that mean something else in another language ("salary", French "salarié"):
+    matched only in English tickets, like the title."""
 
     @field_validator("keywords")
     @classmethod
     def _keywords_in_all_languages(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         return Article._keywords_in_all_languages(value)
+
+    @model_validator(mode="after")
+    def _english_only_are_english_keywords(self) -> OutOfScopeTopic:
+        unknown = set(self.english_only) - set(self.keywords["en"])
+        if unknown:
+            raise ValueError(f"english_only names no English keyword: {', '.join(sorted(unknown))}")
+        return self
 
 
 @lru_cache(maxsize=1)

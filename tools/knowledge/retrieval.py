@@ -23,7 +23,7 @@ import bm25s
 import numpy as np
 
 from tools.knowledge import semantic
-from tools.knowledge.analyzer import analyze, content_words, phrase_query, phrase_term
+from tools.knowledge.analyzer import analyze, bound_words, content_words, phrase_query, phrase_term
 from tools.knowledge.articles import (
     DOMAINS,
     LANGUAGES,
@@ -97,16 +97,22 @@ def article_terms(article: Article) -> list[str]:
 
 
 def topic_terms(topic: OutOfScopeTopic) -> list[str]:
-    """The index terms of one non-IT topic: title words, and each keyword matched as a whole phrase
-    (`analyzer.phrase_term`).
+    """The index terms of one non-IT topic: title words (English, met only in English tickets), and
+    each keyword matched as a whole phrase (`keyword_terms`).
 
     The topics only veto a specialist (a hand-back), so they must be precise: "débité deux fois"
-    must not fire on "redémarré deux fois", nor Spanish "pago" on French "page"."""
-    terms = analyze(topic.title, "en")
+    must not fire on "redémarré deux fois", nor Spanish "pago" on French "page", nor the title's
+    "office" on every language's "Office"."""
+    terms = bound_words(topic.title, "en")
     for lang in LANGUAGES:
         for keyword in topic.keywords[lang]:
-            terms += phrase_term(keyword, lang)
+            terms += keyword_terms(topic, lang, keyword)
     return terms
+
+
+def keyword_terms(topic: OutOfScopeTopic, language: str, keyword: str) -> list[str]:
+    """The index terms of one of the topic's keywords (`analyzer.phrase_term`), English-only ones bound."""
+    return phrase_term(keyword, language, bound=language == "en" and keyword in topic.english_only)
 
 
 class TermIndex:
@@ -187,7 +193,7 @@ def _equipment_keywords() -> dict[str, str]:
         if topic.equipment
         for lang in LANGUAGES
         for keyword in topic.keywords[lang]
-        for term in phrase_term(keyword, lang)
+        for term in keyword_terms(topic, lang, keyword)
     }
 
 
