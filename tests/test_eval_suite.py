@@ -139,6 +139,7 @@ def test_unknown_suite_name_is_a_clear_error() -> None:
         "fresh2.jsonl",
         "fresh3.jsonl",
         "fresh4.jsonl",
+        "fresh5.jsonl",
         "multilingual_adversarial",
     ],
 )

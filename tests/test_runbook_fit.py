@@ -58,7 +58,10 @@ def test_a_source_ticket_certifies_the_gate_only_as_a_true_negative() -> None:
     "labels",
     [
         PROBE_LABELS,
-        *(ROOT / "evals" / "probes" / f"{name}_runbook_fit.jsonl" for name in ("fresh", "fresh2", "fresh3", "fresh4")),
+        *(
+            ROOT / "evals" / "probes" / f"{name}_runbook_fit.jsonl"
+            for name in ("fresh", "fresh2", "fresh3", "fresh4", "fresh5")
+        ),
     ],
 )
 def test_probe_labels_are_kept_apart_from_training(labels: Path) -> None:
