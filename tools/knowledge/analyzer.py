@@ -131,9 +131,8 @@ def _phrase_runs(text: str, language: str | None, query: bool, bound: bool = Fal
 def bound_words(text: str, language: str | None = "en") -> list[str]:
     """Each content word of `text` by its stem bound to `language` ("en:offic"), dotted or hyphenated
     words also by their parts, as in `analyze`: words met only in a text of that language."""
-    return sorted(
-        {mark + word for mark, run in _phrase_runs(" ".join(words(text)), language, False, True)[:1] for word in run}
-    )
+    mark, stems = _phrase_runs(" ".join(words(text)), language, query=False, bound=True)[0]
+    return sorted({mark + stem for stem in stems})
 
 
 def phrase_term(phrase: str, language: str | None = "en", bound: bool = False) -> list[str]:
