@@ -8,7 +8,7 @@ specialist's own decision (`nodes.specialists.shape.examine`). Outcomes are coun
 ticket's own specialist, a wrong specialist, or an out-of-scope ticket. This is how rules downstream
 of the router (the specialists' checks) are decided on our data (`evals/probes/README.md`).
 
-    uv run python -m evals.specialist_proxy [--cache FILE] [--no-router-floor] [--json]
+    uv run python -m evals.specialist_proxy [--cache FILE] [--no-router-floor] [--json] [--show KIND[:OUTCOME[:RULE]]]
 """
 
 from __future__ import annotations
@@ -16,14 +16,28 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 
-def specialist_outcomes(
+@dataclass(frozen=True)
+class ProxyDecision:
+    """One written ticket a specialist received: whose it is and what the specialist did."""
+
+    ticket_id: str
+    kind: str  # own / wrong_specialist / out_of_scope
+    routed: str
+    outcome: str
+    tag: str  # outcome:rule (`tools.store.metrics.outcome_tag`)
+    why: str
+
+
+def specialist_decisions(
     rows: list[dict[str, Any]], probabilities: dict[str, dict[str, float]], threshold: float, router_floor: bool = True
-) -> dict[str, dict[str, int]]:
-    """Per kind (own / wrong_specialist / out_of_scope), how many tickets reach a specialist and what it does."""
+) -> Iterator[ProxyDecision]:
+    """Every ticket the router sends to a specialist (an in-scope class at or above the threshold), decided."""
     from graph.context import Context
     from nodes.specialists.shape import examine
     from tools.language import detect_language
@@ -32,7 +46,6 @@ def specialist_outcomes(
     from tools.store.metrics import outcome_tag
 
     ctx = Context()
-    counts: dict[str, Counter[str]] = {kind: Counter() for kind in ("own", "wrong_specialist", "out_of_scope")}
     for row in rows:
         p = probabilities.get(row["id"])
         if p is None:
@@ -45,10 +58,24 @@ def specialist_outcomes(
         text = mask(ticket_text(row).strip())
         router_oos = p["out_of_scope"] if router_floor else None
         diagnosis, _, _ = examine(routed, text, detect_language(text).code, ctx, router_oos)  # type: ignore[arg-type]
-        counts[kind]["routed"] += 1
-        counts[kind][diagnosis.outcome] += 1
-        counts[kind][outcome_tag(diagnosis.outcome, diagnosis.check)] += 1
+        tag = outcome_tag(diagnosis.outcome, diagnosis.check)
+        yield ProxyDecision(row["id"], kind, routed, diagnosis.outcome, tag, diagnosis.why)
+
+
+def specialist_outcomes(
+    rows: list[dict[str, Any]], probabilities: dict[str, dict[str, float]], threshold: float, router_floor: bool = True
+) -> dict[str, dict[str, int]]:
+    """Per kind (own / wrong_specialist / out_of_scope), how many tickets reach a specialist and what it does."""
+    counts: dict[str, Counter[str]] = {kind: Counter() for kind in ("own", "wrong_specialist", "out_of_scope")}
+    for decision in specialist_decisions(rows, probabilities, threshold, router_floor):
+        counts[decision.kind].update(("routed", decision.outcome, decision.tag))
     return {kind: dict(sorted(c.items())) for kind, c in counts.items()}
+
+
+def shown(decision: ProxyDecision, selector: str) -> bool:
+    """Whether `selector` ("out_of_scope:resolve", "own:hand_back:non_it_mixed", "own") picks the decision."""
+    kind, _, tag = selector.partition(":")
+    return decision.kind == kind and (not tag or decision.tag == tag or decision.outcome == tag)
 
 
 def main() -> None:
@@ -58,6 +85,9 @@ def main() -> None:
         "--no-router-floor", action="store_true", help="the non-IT checks as before they listened to the router"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--show", metavar="KIND[:OUTCOME[:RULE]]", help="list those tickets instead (e.g. out_of_scope:resolve)"
+    )
     args = parser.parse_args()
 
     from graph.context import Context
@@ -72,6 +102,11 @@ def main() -> None:
         if args.cache:
             args.cache.write_text(json.dumps(probabilities), encoding="utf-8")
     threshold = load_router().threshold_for(Context().risk_target)
+    if args.show:
+        for decision in specialist_decisions(read_written(), probabilities, threshold, not args.no_router_floor):
+            if shown(decision, args.show):
+                print(f"{decision.ticket_id}\t{decision.routed}\t{decision.tag}\t{decision.why}")
+        return
     result = specialist_outcomes(read_written(), probabilities, threshold, router_floor=not args.no_router_floor)
     if args.json:
         print(json.dumps({"threshold": threshold, "outcomes": result}))

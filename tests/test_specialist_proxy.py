@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evals.specialist_proxy import specialist_outcomes
+from evals.specialist_proxy import shown, specialist_decisions, specialist_outcomes
 from tools.store.metrics import outcome_tag
 
 EXPENSE_APP = "Die Reisekosten-App bleibt beim Hochladen der Belege hängen, Fehler 500."
@@ -44,3 +44,15 @@ def test_outcomes_are_counted_by_the_rule_that_gave_them() -> None:
     assert result["hand_back"] == 1 and result["hand_back:non_it_mixed"] == 1
     assert outcome_tag("ask", "weak_fit") == "ask:weak_fit"
     assert outcome_tag("resolve", None) == "resolve:unknown"  # a run recorded before rules were
+
+
+def test_the_tickets_behind_a_count_can_be_listed_by_kind_outcome_and_rule() -> None:
+    decisions = list(specialist_decisions(ROWS, PROBABILITIES, threshold=0.855, router_floor=False))
+    assert [(d.ticket_id, d.kind, d.routed) for d in decisions] == [
+        ("a", "own", "software_cloud"),
+        ("b", "out_of_scope", "hardware"),
+    ]
+    mixed = decisions[0]
+    assert shown(mixed, "own") and shown(mixed, "own:hand_back") and shown(mixed, "own:hand_back:non_it_mixed")
+    assert not shown(mixed, "own:resolve") and not shown(mixed, "out_of_scope")
+    assert mixed.why.startswith("domain check failed")
