@@ -44,6 +44,17 @@ def _rates(rows: list[dict[str, Any]]) -> dict[str, float]:
     }
 
 
+def _false_confidence_by_label(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """The false-confidence rate split by gold label (rates over all tickets; they sum to the total):
+    an out_of_scope ticket not escalated and an in-scope ticket auto-routed to the wrong class are
+    different failures with different remedies."""
+    n = len(rows)
+    wrong = [
+        r["label"] for r in rows if not r["escalated"] and (r["category"] != r["label"] or r["label"] == OUT_OF_SCOPE)
+    ]
+    return {c: (wrong.count(c) / n if n else 0.0) for c in CATEGORIES}
+
+
 def routing_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Macro-F1, per-class and per-language F1, auto-routed share, false-confidence, auto-correct, ..."""
     rows = [
@@ -77,6 +88,7 @@ def routing_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "per_language_macro_f1": {lang: v["macro_f1"] for lang, v in per_language.items()},
         "per_language": per_language,
         **_rates(rows),
+        "false_confidence_by_label": _false_confidence_by_label(rows),
         "llm_calls_per_ticket": (sum(r["llm_calls"] for r in rows) / len(rows)) if rows else 0.0,
     }
 
@@ -102,6 +114,10 @@ def format_metrics(m: dict[str, Any]) -> str:
     for c in CATEGORIES:
         classes.add_column(c, justify="right")
     classes.add_row(*(f"{m.get('per_class_f1', {}).get(c, 0.0):.3f}" for c in CATEGORIES))
+    false_conf = Table(title="False confidence by gold label (rate over all tickets)")
+    for c in CATEGORIES:
+        false_conf.add_column(c, justify="right")
+    false_conf.add_row(*(f"{m.get('false_confidence_by_label', {}).get(c, 0.0):.3f}" for c in CATEGORIES))
     languages = Table(title="Per language")
     for column in ("language", "tickets", "macro_f1", "false_conf", "auto_correct", "oos_esc_recall"):
         languages.add_column(column, justify="right" if column != "language" else "left")
@@ -116,6 +132,6 @@ def format_metrics(m: dict[str, Any]) -> str:
         )
     buffer = io.StringIO()
     console = Console(file=buffer, width=100, force_terminal=False, color_system=None)
-    for table in (summary, classes, languages):
+    for table in (summary, classes, false_conf, languages):
         console.print(table)
     return buffer.getvalue().rstrip("\n")

@@ -25,6 +25,9 @@ def test_rates_follow_the_issue_definitions() -> None:
     assert m["tickets"] == 5
     assert m["auto_routed_share"] == pytest.approx(3 / 5)
     assert m["false_confidence_rate"] == pytest.approx(2 / 5)  # wrong class + auto-routed out_of_scope
+    by_label = m["false_confidence_by_label"]
+    assert by_label == pytest.approx({"network": 1 / 5, "software_cloud": 0.0, "hardware": 0.0, "out_of_scope": 1 / 5})
+    assert sum(by_label.values()) == pytest.approx(m["false_confidence_rate"])
     assert m["auto_correct"] == pytest.approx(1 / 3)  # of the three in-scope tickets, one auto-routed right
     assert m["out_of_scope_escalation_recall"] == pytest.approx(1 / 2)
     assert m["llm_calls_per_ticket"] == pytest.approx(2 / 5)
@@ -43,6 +46,7 @@ def test_format_metrics_shows_every_figure() -> None:
     for key in ("macro_f1", "false_confidence_rate", "auto_correct", "out_of_scope_escalation_recall"):
         assert key in text
     assert "de" in text and "software_cloud" in text
+    assert "False confidence by gold label" in text
 
 
 def test_route_eval_command_on_a_labeled_file(tmp_path: Path) -> None:
