@@ -26,12 +26,15 @@ def _macro_f1(labels: list[str], predicted: list[str]) -> float:
     return float(f1_score(labels, predicted, labels=present, average="macro", zero_division=0))
 
 
+def _false_confident(row: dict[str, Any]) -> bool:
+    """Auto-routed to a class other than its label, or auto-routed although it is out_of_scope."""
+    return not row.get("escalated") and (row["category"] != row["label"] or row["label"] == OUT_OF_SCOPE)
+
+
 def _rates(rows: list[dict[str, Any]]) -> dict[str, float]:
     n = len(rows)
     auto = [not bool(r.get("escalated")) for r in rows]
-    false_conf = sum(
-        1 for r, a in zip(rows, auto, strict=True) if a and (r["category"] != r["label"] or r["label"] == OUT_OF_SCOPE)
-    )
+    false_conf = sum(1 for r in rows if _false_confident(r))
     in_scope = [(r, a) for r, a in zip(rows, auto, strict=True) if r["label"] != OUT_OF_SCOPE]
     oos = [(r, a) for r, a in zip(rows, auto, strict=True) if r["label"] == OUT_OF_SCOPE]
     return {
@@ -48,11 +51,8 @@ def _false_confidence_by_label(rows: list[dict[str, Any]]) -> dict[str, float]:
     """The false-confidence rate split by gold label (rates over all tickets; they sum to the total):
     an out_of_scope ticket not escalated and an in-scope ticket auto-routed to the wrong class are
     different failures with different remedies."""
-    n = len(rows)
-    wrong = [
-        r["label"] for r in rows if not r["escalated"] and (r["category"] != r["label"] or r["label"] == OUT_OF_SCOPE)
-    ]
-    return {c: (wrong.count(c) / n if n else 0.0) for c in CATEGORIES}
+    wrong = [r["label"] for r in rows if _false_confident(r)]
+    return {c: (wrong.count(c) / len(rows) if rows else 0.0) for c in CATEGORIES}
 
 
 def routing_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
